@@ -1,0 +1,199 @@
+"""Checkpoint I/O: safetensors weights beside JSON metadata, written atomically, loaded with checks.
+
+A checkpoint is two files sharing a stem: `NAME.safetensors` (tensors only, never pickle) and
+`NAME.json` (game, algorithm, network shape, step, training compute, version, and the SHA-256 of
+the weights). The JSON is written last and carries the hash, so a reader can always tell a whole
+checkpoint from a torn one. Both files are written to a temporary name, fsynced and renamed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ponder import __version__
+from ponder.errors import PonderError
+
+FORMAT_VERSION = 1
+WEIGHTS_SUFFIX = ".safetensors"
+META_SUFFIX = ".json"
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write `data` to `path` so that readers see either the old file or the whole new one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode())
+
+
+def atomic_write_json(path: str | Path, obj: Any) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def checkpoint_stem(path: str | Path) -> Path:
+    """Accept `x`, `x.safetensors` or `x.json` and return the shared stem `x`."""
+    path = Path(path)
+    if path.suffix in (WEIGHTS_SUFFIX, META_SUFFIX):
+        return path.with_suffix("")
+    return path
+
+
+@dataclass
+class Checkpoint:
+    tensors: dict[str, Any]  # name -> torch.Tensor
+    metadata: dict[str, Any]
+    path: Path  # the stem
+
+    def section(self, prefix: str) -> dict[str, Any]:
+        """Tensors under `prefix/` with the prefix stripped (e.g. 'model', 'optimizer')."""
+        cut = len(prefix) + 1
+        return {k[cut:]: v for k, v in self.tensors.items() if k.startswith(prefix + "/")}
+
+
+def save_checkpoint(path: str | Path, tensors: dict[str, Any], metadata: dict[str, Any]) -> Path:
+    """Write weights then metadata atomically; returns the stem. Tensors must be torch tensors."""
+    from safetensors.torch import save as save_tensors
+
+    stem = checkpoint_stem(path)
+    contiguous = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+    blob = save_tensors(contiguous)
+    meta = dict(metadata)
+    meta.update(
+        format_version=FORMAT_VERSION,
+        ponder_version=__version__,
+        weights_sha256=hashlib.sha256(blob).hexdigest(),
+        weights_bytes=len(blob),
+        saved_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    )
+    atomic_write_bytes(stem.with_suffix(WEIGHTS_SUFFIX), blob)
+    atomic_write_json(stem.with_suffix(META_SUFFIX), meta)
+    return stem
+
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    stem = checkpoint_stem(path)
+    meta_path = stem.with_suffix(META_SUFFIX)
+    if not meta_path.is_file():
+        if stem.with_suffix(WEIGHTS_SUFFIX).is_file():
+            raise PonderError(f"checkpoint {stem}: metadata file {meta_path.name} is missing")
+        raise PonderError(f"checkpoint not found: {path}")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise PonderError(f"checkpoint {stem}: metadata is not valid JSON ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
+        raise PonderError(f"checkpoint {stem}: unknown metadata format")
+    return meta
+
+
+def check_expected(meta: dict[str, Any], expect: dict[str, Any] | None, stem: Path) -> None:
+    """Every key in `expect` must match the metadata, e.g. {'game': 'connect_four'}."""
+    for key, want in (expect or {}).items():
+        got = meta.get(key)
+        if got != want:
+            raise PonderError(f"checkpoint {stem} is for {key}={got!r}, expected {want!r}")
+
+
+def load_checkpoint(
+    path: str | Path, expect: dict[str, Any] | None = None, device: str = "cpu"
+) -> Checkpoint:
+    """Load and verify a checkpoint; every failure is a one-line PonderError."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load as load_tensors
+
+    stem = checkpoint_stem(path)
+    meta = read_metadata(stem)
+    check_expected(meta, expect, stem)
+    weights_path = stem.with_suffix(WEIGHTS_SUFFIX)
+    if not weights_path.is_file():
+        raise PonderError(f"checkpoint {stem}: weights file {weights_path.name} is missing")
+    blob = weights_path.read_bytes()
+    if len(blob) != meta.get("weights_bytes") or (
+        hashlib.sha256(blob).hexdigest() != meta.get("weights_sha256")
+    ):
+        raise PonderError(f"checkpoint {stem}: weights file is truncated or corrupted")
+    try:
+        tensors = load_tensors(blob)
+    except (SafetensorError, ValueError, RuntimeError) as exc:
+        raise PonderError(f"checkpoint {stem}: weights are unreadable ({exc})") from None
+    if device != "cpu":
+        tensors = {k: v.to(device) for k, v in tensors.items()}
+    return Checkpoint(tensors=tensors, metadata=meta, path=stem)
+
+
+def load_state_dict_checked(module: Any, state: dict[str, Any], what: str) -> None:
+    """`module.load_state_dict` with a one-line error naming the first missing/mismatched key."""
+    own = module.state_dict()
+    missing = [k for k in own if k not in state]
+    extra = [k for k in state if k not in own]
+    if missing or extra:
+        name = (missing or extra)[0]
+        kind = "missing" if missing else "unexpected"
+        raise PonderError(f"{what}: {kind} tensor {name!r} (network shape does not match)")
+    for key, tensor in own.items():
+        if tuple(state[key].shape) != tuple(tensor.shape):
+            raise PonderError(
+                f"{what}: tensor {key!r} has shape {tuple(state[key].shape)}, "
+                f"the network expects {tuple(tensor.shape)}"
+            )
+    module.load_state_dict(state)
+
+
+def optimizer_state_to_tensors(state: dict[str, Any], prefix: str = "optimizer") -> tuple[
+    dict[str, Any], dict[str, Any]
+]:
+    """Split a torch optimizer state_dict into tensors (for safetensors) and JSON-able rest."""
+    import torch
+
+    tensors: dict[str, Any] = {}
+    per_param: dict[str, dict[str, Any]] = {}
+    for pid, slots in state["state"].items():
+        scalars = {}
+        for slot, value in slots.items():
+            if torch.is_tensor(value):
+                tensors[f"{prefix}/{pid}/{slot}"] = value
+            else:
+                scalars[slot] = value
+        per_param[str(pid)] = scalars
+    return tensors, {"param_groups": state["param_groups"], "scalars": per_param}
+
+
+def tensors_to_optimizer_state(
+    tensors: dict[str, Any], meta: dict[str, Any], prefix: str = "optimizer"
+) -> dict[str, Any]:
+    """Inverse of `optimizer_state_to_tensors`."""
+    state: dict[int, dict[str, Any]] = {}
+    for pid, scalars in meta["scalars"].items():
+        state[int(pid)] = dict(scalars)
+    cut = len(prefix) + 1
+    for key, value in tensors.items():
+        if not key.startswith(prefix + "/"):
+            continue
+        pid, slot = key[cut:].split("/", 1)
+        state.setdefault(int(pid), {})[slot] = value
+    return {"state": state, "param_groups": meta["param_groups"]}
