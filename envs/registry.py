@@ -50,7 +50,7 @@ def get_game(name: str) -> Any:
             raise PonderError("the OpenSpiel adapter is not available in this build")
         from ponder.envs.openspiel import make_game
 
-        return make_game(name[len(OPENSPIEL_PREFIX):])
+        return make_game(name[len(OPENSPIEL_PREFIX) :])
     entry = _NATIVE.get(name)
     if entry is None or not _module_exists(entry[0]):
         known = ", ".join(native_game_names())

@@ -164,9 +164,9 @@ def load_state_dict_checked(module: Any, state: dict[str, Any], what: str) -> No
     module.load_state_dict(state)
 
 
-def optimizer_state_to_tensors(state: dict[str, Any], prefix: str = "optimizer") -> tuple[
-    dict[str, Any], dict[str, Any]
-]:
+def optimizer_state_to_tensors(
+    state: dict[str, Any], prefix: str = "optimizer"
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split a torch optimizer state_dict into tensors (for safetensors) and JSON-able rest."""
     import torch
 

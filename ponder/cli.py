@@ -22,13 +22,19 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# Modules that add commands with `register(app)`; each lands with the feature it serves.
+# `ponder train <algorithm>`: each algorithm's module adds its subcommand to this group.
+train_app = typer.Typer(
+    help="Train an agent (az: AlphaZero on a board game, dqn: DQN on Atari).", no_args_is_help=True
+)
+
+# Modules that add commands with `register(app, train_app)`; each lands with the feature it
+# serves, so only commands that work are registered.
 COMMAND_MODULES = [
-    "ponder.commands_pit",
-    "ponder.commands_train",
-    "ponder.commands_watch",
-    "ponder.commands_play",
-    "ponder.commands_demo",
+    "ponder.commands_pit",  # pit, ratings
+    "ponder.commands_play",  # play, watch
+    "ponder.commands_train_az",  # train az
+    "ponder.commands_train_dqn",  # train dqn
+    "ponder.commands_demo",  # demo
 ]
 
 
@@ -58,8 +64,9 @@ def games() -> None:
     for name in native_game_names():
         game = get_game(name)
         h, w = game.board_shape
-        table.add_row(name, f"{h}x{w}", str(game.num_actions), "numba-native",
-                      game.openspiel_name or "-")
+        table.add_row(
+            name, f"{h}x{w}", str(game.num_actions), "numba-native", game.openspiel_name or "-"
+        )
     if importlib.util.find_spec("ponder.envs.openspiel") is not None:
         for spec in FEATURED_OPENSPIEL:
             try:
@@ -68,15 +75,18 @@ def games() -> None:
                 continue
             h, w = game.board_shape
             board = f"{h}x{w}" if h else "-"
-            table.add_row("openspiel:" + spec, board, str(game.num_actions), "OpenSpiel (generic)",
-                          spec)
+            table.add_row(
+                "openspiel:" + spec, board, str(game.num_actions), "OpenSpiel (generic)", spec
+            )
     Console().print(table)
 
 
 def _register_commands() -> None:
     for module in COMMAND_MODULES:
         if importlib.util.find_spec(module) is not None:
-            importlib.import_module(module).register(app)
+            importlib.import_module(module).register(app, train_app)
+    if train_app.registered_commands:
+        app.add_typer(train_app, name="train")
 
 
 _register_commands()

@@ -74,7 +74,7 @@ class BoardGame:
         return np.flatnonzero(mask)
 
     def encode_batch(self, states: np.ndarray) -> np.ndarray:
-        planes = np.zeros((len(states),) + self.obs_shape, dtype=np.float32)
+        planes = np.zeros((len(states), *self.obs_shape), dtype=np.float32)
         for i, row in enumerate(states):
             self.encode(row, planes[i])
         return planes
@@ -104,8 +104,16 @@ def square_symmetries(size: int, which: str = "d4") -> np.ndarray:
         "anti_transpose": np.rot90(idx, 2).T,
     }
     names = {
-        "d4": ["id", "rot90", "rot180", "rot270", "flip_lr", "flip_ud", "transpose",
-               "anti_transpose"],
+        "d4": [
+            "id",
+            "rot90",
+            "rot180",
+            "rot270",
+            "flip_lr",
+            "flip_ud",
+            "transpose",
+            "anti_transpose",
+        ],
         "rot180": ["id", "rot180"],
         "diag": ["id", "rot180", "transpose", "anti_transpose"],
         "mirror": ["id", "flip_lr"],
