@@ -1,7 +1,10 @@
 """Starting or joining Ray. The only module that decides where Ray runs.
 
-By default ponder starts an embedded local Ray whose dashboard and services bind to 127.0.0.1;
-`--address` joins an existing cluster instead. Every actor-based feature calls `ensure_ray`.
+By default ponder starts an embedded local Ray with no dashboard (no web view at all) and Ray's
+token authentication on, so nothing answers without the session's token; `--address` joins an
+existing cluster instead. Ray itself maps 127.0.0.1 to the node's address for its internal gRPC
+services, so those cannot be pinned to loopback from here; the token is what guards them.
+Every actor-based feature calls `ensure_ray`.
 """
 
 from __future__ import annotations
@@ -32,7 +35,6 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None, **kwargs
     ray.init(
         num_cpus=num_cpus,
         include_dashboard=False,
-        _node_ip_address="127.0.0.1",
         **options,
     )
 
