@@ -1,0 +1,65 @@
+"""The AlphaZero config schema: every hyperparameter of a run, validated before any work starts.
+
+configs/<game>.yaml files write every key out; `ponder train az --set a.b=c` overrides one.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from ponder.config import StrictModel
+
+
+class NetworkConfig(StrictModel):
+    blocks: int = Field(6, ge=0, le=64)
+    channels: int = Field(64, ge=1, le=1024)
+    value_hidden: int = Field(64, ge=1, le=4096)
+    # Width of the 1x1 convolutions that start each head (AlphaZero: 2 for policy, 1 for value).
+    policy_channels: int = Field(2, ge=1, le=256)
+    value_channels: int = Field(1, ge=1, le=256)
+
+
+class TrainConfig(StrictModel):
+    batch_size: int = Field(256, ge=1)
+    lr: float = Field(2e-3, gt=0)
+    # Piecewise-constant schedule: (learner step, lr) pairs; from each step on, that lr applies.
+    lr_schedule: list[tuple[int, float]] = []
+    optimizer: Literal["sgd", "adam"] = "adam"
+    momentum: float = Field(0.9, ge=0, lt=1)
+    weight_decay: float = Field(1e-4, ge=0)
+    value_loss: Literal["mse", "wdl"] = "mse"
+    augment: bool = True
+    replay_window: int = Field(100_000, ge=1)
+    min_replay: int = Field(1_000, ge=1)
+    sample_ratio: float = Field(4.0, gt=0)
+    mixed_precision: bool = True
+
+    @field_validator("lr_schedule")
+    @classmethod
+    def _schedule_sorted(cls, value: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        steps = [s for s, _ in value]
+        if steps != sorted(steps) or any(s < 0 for s in steps) or any(lr <= 0 for _, lr in value):
+            raise ValueError("must be (step >= 0, lr > 0) pairs in increasing step order")
+        return value
+
+
+class EvalConfig(StrictModel):
+    every_steps: int = Field(500, ge=1)
+    games: int = Field(100, ge=1)
+    simulations: int = Field(64, ge=0)
+    opponents: list[str] = ["random", "uct:100", "uct:1000"]
+    solver: bool = True
+
+
+class PipelineConfig(StrictModel):
+    workers: int = Field(1, ge=1)
+    max_learner_steps: int = Field(10_000, ge=1)
+    max_minutes: float = Field(0, ge=0)
+    checkpoint_every: int = Field(200, ge=1)
+    log_every: int = Field(20, ge=1)
+    keep_checkpoints: int = Field(5, ge=1)
+    inference: Literal["auto", "local", "actor"] = "auto"
+    weights_every: int = Field(50, ge=1)
+    stop_when: dict[str, float] = {}
