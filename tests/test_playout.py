@@ -1,0 +1,101 @@
+"""Random playouts: valid outcomes, the exact tic-tac-toe statistics, use from inside a kernel, and
+an on-disk cache that hits in a fresh process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from numba import njit
+
+from ponder.envs.playout import make_random_playout, random_playouts_batch, seed_numba_rng
+from ponder.envs.registry import get_game, native_game_names
+
+# Exact probabilities under uniformly random play (all 255168 games weighted by their chance).
+TTT_FIRST, TTT_DRAW, TTT_SECOND = 0.5849, 0.1270, 0.2881
+
+
+def test_tic_tac_toe_outcome_distribution_matches_exact_values():
+    counts = random_playouts_batch(get_game("tic_tac_toe"), batch=1024, rounds=100, seed=7)
+    n = counts.games
+    assert counts.first_wins + counts.draws + counts.second_wins == n
+    # 102400 games: one standard error is at most 0.0016, so 0.008 is five of them.
+    assert abs(counts.first_wins / n - TTT_FIRST) < 0.008
+    assert abs(counts.draws / n - TTT_DRAW) < 0.008
+    assert abs(counts.second_wins / n - TTT_SECOND) < 0.008
+    assert 5 * n <= counts.moves <= 9 * n
+
+
+def test_batch_runs_are_seeded_and_batch_size_does_not_change_statistics():
+    game = get_game("tic_tac_toe")
+    assert random_playouts_batch(game, 64, 3, seed=1) == random_playouts_batch(game, 64, 3, seed=1)
+    assert random_playouts_batch(game, 64, 3, seed=1) != random_playouts_batch(game, 64, 3, seed=2)
+    single = random_playouts_batch(game, batch=1, rounds=20000, seed=3)
+    assert abs(single.first_wins / single.games - TTT_FIRST) < 0.02
+
+
+@njit
+def _playouts_in_kernel(playout, init, state_len, n, seed):
+    """Calls the playout from jitted code, as search does."""
+    np.random.seed(seed)
+    state = np.zeros(state_len, dtype=np.int8)
+    mask = np.zeros(9, dtype=np.bool_)
+    total = np.zeros(3, dtype=np.int64)
+    for _ in range(n):
+        init(state)
+        result = playout(state, mask)
+        total[int(result) + 1] += 1
+    return total
+
+
+def test_playout_callable_from_jitted_code_and_plays_in_place():
+    game = get_game("tic_tac_toe")
+    playout = make_random_playout(game)
+    assert make_random_playout(game) is playout  # cached per game
+    second, draws, first = _playouts_in_kernel(playout, game.init, game.state_len, 20000, 5)
+    assert abs(first / 20000 - TTT_FIRST) < 0.02
+    assert abs(draws / 20000 - TTT_DRAW) < 0.02
+    assert abs(second / 20000 - TTT_SECOND) < 0.02
+
+    state = game.new_states(1)[0]
+    mask = np.zeros(game.num_actions, dtype=np.bool_)
+    seed_numba_rng(0)
+    result = playout(state, mask)
+    assert game.is_terminal(state) and result == game.outcome(state)
+    assert playout(state, mask) == result  # finished position: outcome unchanged
+
+
+@pytest.mark.parametrize("name", native_game_names())
+def test_every_native_game_plays_to_a_valid_end(name):
+    game = get_game(name)
+    playout = make_random_playout(game)
+    mask = np.zeros(game.num_actions, dtype=np.bool_)
+    seed_numba_rng(11)
+    for _ in range(5):
+        state = game.new_states(1)[0]
+        result = playout(state, mask)
+        assert result in (-1.0, 0.0, 1.0)
+        assert game.is_terminal(state)
+        assert result == game.outcome(state)
+    counts = random_playouts_batch(game, batch=8, rounds=2, seed=0)
+    assert counts.first_wins + counts.draws + counts.second_wins == 16
+    assert counts.moves <= 16 * game.max_moves
+
+
+def test_playout_kernel_loads_from_disk_cache_in_a_new_process():
+    code = (
+        "import numpy as np\n"
+        "from ponder.envs.playout import make_random_playout\n"
+        "from ponder.envs.registry import get_game\n"
+        "g = get_game('tic_tac_toe')\n"
+        "p = make_random_playout(g)\n"
+        "p(g.new_states(1)[0], np.zeros(9, dtype=np.bool_))\n"
+        "print(sum(p.stats.cache_hits.values()), sum(p.stats.cache_misses.values()))\n"
+    )
+    for _ in range(2):  # the first run fills the cache if no earlier run did
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+    hits, misses = map(int, out.stdout.split())
+    assert hits == 1 and misses == 0
