@@ -1,0 +1,10 @@
+"""Batched MCTS in numba: AlphaZero PUCT, a Gumbel root, and UCT with random rollouts.
+
+B independent trees live in preallocated arrays; selection, expansion and backup run in numba,
+and the only Python crossing per step is one batched evaluator call (see DESIGN.md, "Search").
+This package knows nothing of torch or Ray: evaluators are plain callables.
+"""
+
+from ponder.search.config import SearchConfig
+
+__all__ = ["SearchConfig"]
