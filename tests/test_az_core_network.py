@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from az_core_support import one_torch_thread, random_positions  # noqa: F401
 
 from ponder.agents.alphazero.config import NetworkConfig
 from ponder.agents.alphazero.device import autocast_dtype, resolve_device
@@ -16,29 +17,12 @@ from ponder.errors import PonderError
 SMALL = NetworkConfig(blocks=1, channels=8, value_hidden=8)
 
 
-def random_positions(game, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """States after a random number of random moves (non-terminal), with their legal masks."""
-    rng = np.random.default_rng(seed)
-    states = game.new_states(count)
-    legal = np.zeros((count, game.num_actions), dtype=np.bool_)
-    for i in range(count):
-        for _ in range(int(rng.integers(0, 6))):
-            game.legal_mask(states[i], legal[i])
-            candidate = states[i].copy()
-            done, _ = game.play(candidate, int(rng.choice(np.flatnonzero(legal[i]))))
-            if done:
-                break
-            states[i] = candidate
-        game.legal_mask(states[i], legal[i])
-    return states, legal
-
-
 @pytest.mark.parametrize("name", native_game_names())
 @pytest.mark.parametrize("value_head", ["scalar", "wdl"])
 def test_network_shapes_and_masked_priors(name: str, value_head: str) -> None:
     game = get_game(name)
     torch.manual_seed(0)
-    net = PolicyValueNet(game, SMALL, value_head=value_head)
+    net = PolicyValueNet(game, SMALL.model_copy(update={"value_head": value_head}))
     states, legal = random_positions(game, 6, seed=1)
     planes = game.encode_batch(states)
     logits, values = net(torch.from_numpy(planes))

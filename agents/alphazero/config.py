@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from ponder.config import StrictModel
+from ponder.search import SearchConfig
 
 
 class NetworkConfig(StrictModel):
@@ -19,6 +20,8 @@ class NetworkConfig(StrictModel):
     # Width of the 1x1 convolutions that start each head (AlphaZero: 2 for policy, 1 for value).
     policy_channels: int = Field(2, ge=1, le=256)
     value_channels: int = Field(1, ge=1, le=256)
+    # "wdl": three win/draw/loss logits (needs train.value_loss "wdl"); "scalar": one tanh value.
+    value_head: Literal["scalar", "wdl"] = "scalar"
 
 
 class TrainConfig(StrictModel):
@@ -63,3 +66,45 @@ class PipelineConfig(StrictModel):
     inference: Literal["auto", "local", "actor"] = "auto"
     weights_every: int = Field(50, ge=1)
     stop_when: dict[str, float] = {}
+
+
+class SelfPlayConfig(StrictModel):
+    concurrent_games: int = Field(64, ge=1)
+    search: SearchConfig = SearchConfig(root_noise=True)
+    # Playout cap randomization (KataGo): most moves get a cheap search of `fast_simulations`
+    # and are not used as policy targets; a `full_search_prob` share get the full budget.
+    fast_simulations: int = Field(0, ge=0)
+    full_search_prob: float = Field(0.25, gt=0, le=1)
+    temperature_moves: int = Field(8, ge=0)
+    resign_threshold: float = Field(-0.95, ge=-1, le=1)
+    resign_disabled_fraction: float = Field(0.1, ge=0, le=1)
+    resign_min_moves: int = Field(4, ge=0)
+
+    @model_validator(mode="after")
+    def _fast_below_full(self) -> SelfPlayConfig:
+        if self.fast_simulations >= self.search.num_simulations and self.fast_simulations:
+            raise ValueError(
+                f"fast_simulations ({self.fast_simulations}) must be below "
+                f"search.num_simulations ({self.search.num_simulations}), or 0 for off"
+            )
+        return self
+
+
+class AZConfig(StrictModel):
+    game: str
+    seed: int = 0
+    network: NetworkConfig = NetworkConfig()
+    selfplay: SelfPlayConfig = SelfPlayConfig()
+    train: TrainConfig = TrainConfig()
+    eval: EvalConfig = EvalConfig()
+    pipeline: PipelineConfig = PipelineConfig()
+
+    @model_validator(mode="after")
+    def _value_head_matches_loss(self) -> AZConfig:
+        wants_wdl = self.train.value_loss == "wdl"
+        if wants_wdl != (self.network.value_head == "wdl"):
+            raise ValueError(
+                f"train.value_loss {self.train.value_loss!r} needs network.value_head "
+                f"{'wdl' if wants_wdl else 'scalar'!r} (got {self.network.value_head!r})"
+            )
+        return self

@@ -9,15 +9,13 @@ search never needs to know which head produced it.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from torch import nn
 from torch.nn import functional
 
 from ponder.agents.alphazero.config import NetworkConfig
-
-ValueHead = Literal["scalar", "wdl"]
 
 
 class ResidualBlock(nn.Module):
@@ -37,8 +35,9 @@ class ResidualBlock(nn.Module):
 class PolicyValueNet(nn.Module):
     """Residual tower over (N, C, H, W) planes -> (policy logits (N, A), value (N,) in [-1, 1])."""
 
-    def __init__(self, game: Any, cfg: NetworkConfig, value_head: ValueHead = "scalar"):
+    def __init__(self, game: Any, cfg: NetworkConfig):
         super().__init__()
+        value_head = cfg.value_head
         in_planes, height, width = (int(d) for d in game.obs_shape)
         cells = height * width
         self.obs_shape = (in_planes, height, width)
@@ -90,7 +89,7 @@ class PolicyValueNet(nn.Module):
         return policy, self.value_from_head(value_out)
 
 
-def value_head_of(state_dict: dict[str, torch.Tensor]) -> ValueHead:
+def value_head_of(state_dict: dict[str, torch.Tensor]) -> str:
     """Which value head a saved state_dict has, read off the last layer's output width."""
     key = "value_fc.2.weight"
     if key in state_dict and state_dict[key].shape[0] == 3:
