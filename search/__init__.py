@@ -6,5 +6,17 @@ This package knows nothing of torch or Ray: evaluators are plain callables.
 """
 
 from ponder.search.config import SearchConfig
+from ponder.search.evaluators import Evaluator, RolloutEvaluator, StateEvaluator, UniformEvaluator
+from ponder.search.mcts import BatchedMCTS, SearchCapacityError
+from ponder.search.result import SearchResult
 
-__all__ = ["SearchConfig"]
+__all__ = [
+    "BatchedMCTS",
+    "Evaluator",
+    "RolloutEvaluator",
+    "SearchCapacityError",
+    "SearchConfig",
+    "SearchResult",
+    "StateEvaluator",
+    "UniformEvaluator",
+]

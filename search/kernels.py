@@ -1,0 +1,221 @@
+"""Per-game numba kernels: the tree operations of `tree.py` joined with one native game's
+transitions, so a whole step (every descent of every tree) is one call without Python per node.
+
+Each factory builds closures over the game's jitted functions (numba specialises them per game)
+and jits them with `njit_closure`, whose disk cache is keyed by the game's source. The tree
+functions are bound as closure variables too, so editing `tree.py` also invalidates the cache.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from ponder.envs.board.base import BoardGame
+from ponder.envs.jit_cache import njit_closure
+from ponder.envs.playout import make_random_playout
+from ponder.search import tree as tree_ops
+from ponder.search.layout import EXPANDED
+
+
+class NativeKernels(NamedTuple):
+    init_roots: Callable
+    select_leaves: Callable
+    encode_leaves: Callable
+
+
+@njit(cache=True)
+def drop_stale_roots(tree, node_state, states, active):
+    """Forget a row's tree when its root is not the position asked about (the caller played
+    moves without `advance`), so a search always searches the position it is given."""
+    for b in range(states.shape[0]):
+        if not active[b] or tree.node_count[b] == 0:
+            continue
+        if tree.status[b, 0] != EXPANDED:
+            tree.node_count[b] = 0
+            continue
+        for i in range(states.shape[1]):
+            if node_state[b, 0, i] != states[b, i]:
+                tree.node_count[b] = 0
+                break
+
+
+@functools.cache
+def native_kernels(game: BoardGame) -> NativeKernels:
+    play, legal_mask, to_play, is_terminal, encode = (
+        game.play,
+        game.legal_mask,
+        game.to_play,
+        game.is_terminal,
+        game.encode,
+    )
+    allocate, descend, backup, set_terminal = (
+        tree_ops.allocate,
+        tree_ops.descend,
+        tree_ops.backup,
+        tree_ops.set_terminal,
+    )
+    new_leaf, collision, tree_full = tree_ops.NEW_LEAF, tree_ops.COLLISION, tree_ops.TREE_FULL
+
+    def init_roots(tree, node_state, states, active, leaf_row, leaf_node, leaf_states, leaf_legal):
+        """Root nodes for active rows without a tree; they are the first leaves to evaluate.
+        Returns the leaf count, or -1 - b when row b's position is already over."""
+        count = 0
+        for b in range(states.shape[0]):
+            if not active[b] or tree.node_count[b] > 0:
+                continue
+            if is_terminal(states[b]):
+                return -1 - b
+            tree.node_count[b] = 0
+            node = allocate(tree, b, -1, -1)
+            node_state[b, node, :] = states[b]
+            tree.player[b, node] = to_play(states[b])
+            legal_mask(states[b], leaf_legal[count])
+            leaf_states[count, :] = states[b]
+            leaf_row[count] = b
+            leaf_node[count] = node
+            count += 1
+        return count
+
+    def select_leaves(
+        tree,
+        node_state,
+        root,
+        params,
+        scratch,
+        rng,
+        sims_left,
+        per_step,
+        leaf_row,
+        leaf_node,
+        leaf_states,
+        leaf_legal,
+    ):
+        """Up to `per_step` descents per tree: new positions are played here; terminal ones are
+        backed up at once (never evaluated), the rest become leaves for the evaluator.
+        Returns the leaf count, or -1 when a tree ran out of nodes."""
+        count = 0
+        for b in range(sims_left.shape[0]):
+            for _ in range(per_step):
+                if sims_left[b] == 0:
+                    break
+                outcome, node = descend(tree, root, b, params, scratch, rng)
+                if outcome == collision:
+                    break
+                if outcome == tree_full:
+                    return -1
+                sims_left[b] -= 1
+                if outcome != new_leaf:
+                    continue
+                state = node_state[b, node]
+                state[:] = node_state[b, tree.parent[b, node]]
+                done, result = play(state, tree.parent_action[b, node])
+                tree.player[b, node] = to_play(state)
+                if done:
+                    set_terminal(tree, b, node, result)
+                    backup(tree, b, node, result)
+                    continue
+                legal_mask(state, leaf_legal[count])
+                leaf_states[count, :] = state
+                leaf_row[count] = b
+                leaf_node[count] = node
+                count += 1
+        return count
+
+    def encode_leaves(leaf_states, planes, count):
+        for i in range(count):
+            encode(leaf_states[i], planes[i])
+
+    return NativeKernels(
+        init_roots=njit_closure(init_roots),
+        select_leaves=njit_closure(select_leaves),
+        encode_leaves=njit_closure(encode_leaves),
+    )
+
+
+@functools.cache
+def rollout_kernel(game: BoardGame) -> Callable:
+    """Jitted `values(states, rollouts, out, mask_scratch)`: the mean outcome of `rollouts`
+    random playouts from each state, from the view of the player to move there."""
+    playout, to_play = make_random_playout(game), game.to_play
+
+    def rollout_values(states, rollouts, out, mask_scratch):
+        scratch = np.empty(states.shape[1], dtype=states.dtype)
+        for i in range(out.shape[0]):
+            total = 0.0
+            for _ in range(rollouts):
+                scratch[:] = states[i]
+                total += playout(scratch, mask_scratch)
+            mean = total / rollouts
+            out[i] = mean if to_play(states[i]) == 0 else -mean
+
+    return njit_closure(rollout_values)
+
+
+@functools.cache
+def uct_kernel(game: BoardGame) -> Callable:
+    """Jitted whole-search UCT with random rollouts for every active row: classic UCT needs no
+    evaluator, so a search of N simulations on B trees is one call."""
+    play, legal_mask, to_play, is_terminal = (
+        game.play,
+        game.legal_mask,
+        game.to_play,
+        game.is_terminal,
+    )
+    playout = make_random_playout(game)
+    allocate, descend, backup, set_terminal, expand = (
+        tree_ops.allocate,
+        tree_ops.descend,
+        tree_ops.backup,
+        tree_ops.set_terminal,
+        tree_ops.expand,
+    )
+    new_leaf, tree_full = tree_ops.NEW_LEAF, tree_ops.TREE_FULL
+    num_actions = game.num_actions
+
+    def uct_search(
+        tree, node_state, root, params, scratch, rng, states, active, simulations, rollouts
+    ):
+        """Returns 0, -1 when a tree ran out of nodes, or -2 - b when row b's game is over."""
+        mask = np.zeros(num_actions, dtype=np.bool_)
+        no_prior = np.zeros(num_actions, dtype=np.float32)
+        rollout_state = np.empty(states.shape[1], dtype=states.dtype)
+        for b in range(states.shape[0]):
+            if not active[b]:
+                continue
+            if is_terminal(states[b]):
+                return -2 - b
+            tree.node_count[b] = 0
+            node = allocate(tree, b, -1, -1)
+            node_state[b, node, :] = states[b]
+            tree.player[b, node] = to_play(states[b])
+            legal_mask(states[b], mask)
+            expand(tree, b, node, mask, no_prior, 0.0)
+            for _ in range(simulations):
+                outcome, node = descend(tree, root, b, params, scratch, rng)
+                if outcome == tree_full:
+                    return -1
+                if outcome != new_leaf:
+                    continue
+                state = node_state[b, node]
+                state[:] = node_state[b, tree.parent[b, node]]
+                done, result = play(state, tree.parent_action[b, node])
+                tree.player[b, node] = to_play(state)
+                if done:
+                    set_terminal(tree, b, node, result)
+                    backup(tree, b, node, result)
+                    continue
+                legal_mask(state, mask)
+                expand(tree, b, node, mask, no_prior, 0.0)
+                total = 0.0
+                for _ in range(rollouts):
+                    rollout_state[:] = state
+                    total += playout(rollout_state, mask)
+                backup(tree, b, node, total / rollouts)
+        return 0
+
+    return njit_closure(uct_search)
