@@ -6,7 +6,8 @@ game's dispatchers. Numba's own cache keys a closure by pickling its cell conten
 dispatcher carries a random per-process uuid: every process misses the cache and appends a new
 entry to the index, so the cache grows forever and never saves a compile. Here the key names each
 captured dispatcher by module, qualified name and a hash of its source file instead, which is
-stable across processes and changes when that game's file changes.
+stable across processes and changes when that game's file changes. Each distinct closure also
+gets its own symbol names and cache file (see `njit_closure`).
 """
 
 from __future__ import annotations
@@ -53,18 +54,38 @@ def _stable_token(value: Any) -> Any:
     return ("pickled", hashlib.sha256(dumps(value)).hexdigest())  # numba's own (unstable) way
 
 
+def _closure_digest(func: Callable) -> str:
+    cvars = tuple(_stable_token(cell.cell_contents) for cell in func.__closure__ or ())
+    code = hashlib.sha256(func.__code__.co_code).hexdigest()
+    return hashlib.sha256(repr((code, cvars)).encode()).hexdigest()
+
+
 class _StableClosureCache(FunctionCache):
+    def __init__(self, py_func: Callable, digest: str):
+        super().__init__(py_func)
+        self._digest = digest
+
     def _index_key(self, sig, codegen):
-        closure = self._py_func.__closure__ or ()
-        cvars = tuple(_stable_token(cell.cell_contents) for cell in closure)
-        code = hashlib.sha256(self._py_func.__code__.co_code).hexdigest()
-        cvar_hash = hashlib.sha256(repr(cvars).encode()).hexdigest()
-        return (sig, codegen.magic_tuple(), (code, cvar_hash))
+        return (sig, codegen.magic_tuple(), self._digest)
+
+
+# One dispatcher per distinct closure in a process: loading one cached library twice would
+# define its symbols twice.
+_DISPATCHERS: dict[tuple[str, str, str], Dispatcher] = {}
 
 
 def njit_closure(func: Callable) -> Dispatcher:
     """`njit(cache=True)` for a function that closes over other jitted functions."""
+    digest = _closure_digest(func)
+    key = (func.__module__, func.__qualname__, digest)
+    if key in _DISPATCHERS:
+        return _DISPATCHERS[key]
+    # Numba names compiled symbols after the qualified name, and every closure made by one
+    # factory shares it: two of them compiled in different processes and loaded from the cache
+    # into one would collide. The digest makes the name (and the cache file) per closure.
+    func.__qualname__ = f"{func.__qualname__}_{digest[:16]}"
     dispatcher = njit(func)
     # Numba has no public hook for the cache key; `_cache` is where enable_caching puts it.
-    dispatcher._cache = _StableClosureCache(func)
+    dispatcher._cache = _StableClosureCache(func, digest)
+    _DISPATCHERS[key] = dispatcher
     return dispatcher

@@ -3,6 +3,7 @@ an on-disk cache that hits in a fresh process."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -84,18 +85,55 @@ def test_every_native_game_plays_to_a_valid_end(name):
     assert counts.moves <= 16 * game.max_moves
 
 
-def test_playout_kernel_loads_from_disk_cache_in_a_new_process():
-    code = (
-        "import numpy as np\n"
-        "from ponder.envs.playout import make_random_playout\n"
-        "from ponder.envs.registry import get_game\n"
-        "g = get_game('tic_tac_toe')\n"
-        "p = make_random_playout(g)\n"
-        "p(g.new_states(1)[0], np.zeros(9, dtype=np.bool_))\n"
-        "print(sum(p.stats.cache_hits.values()), sum(p.stats.cache_misses.values()))\n"
-    )
-    for _ in range(2):  # the first run fills the cache if no earlier run did
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+KERNELS = """
+import numpy as np
+from numba import njit
+from ponder.envs.jit_cache import njit_closure
+
+@njit(cache=True)
+def add_one(x):
+    return x + 1
+
+@njit(cache=True)
+def triple(x):
+    return 3 * x
+
+def make(fn):
+    def run(n):
+        out = np.zeros(n)  # returns an array: boxing it is where colliding symbols broke
+        for i in range(n):
+            out[i] = fn(i)
+        return out
+    return njit_closure(run)
+"""
+
+LOAD = """
+import sys
+import kernels
+for name in sys.argv[1:]:
+    k = kernels.make(getattr(kernels, name))
+    print(name, k(3).sum(), sum(k.stats.cache_hits.values()), sum(k.stats.cache_misses.values()))
+"""
+
+
+def test_closure_kernels_load_from_disk_cache_in_new_processes(tmp_path):
+    """Two closures of one factory compiled in separate processes, then both loaded into a
+    third: each must hit the cache, and their compiled symbols must not collide (they did when
+    the closures shared a qualified name: numba names symbols after it)."""
+    (tmp_path / "kernels.py").write_text(KERNELS)
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(tmp_path)}
+    runs = []
+    for names in (["add_one"], ["add_one", "triple"], ["add_one", "triple"]):
+        out = subprocess.run(
+            [sys.executable, "-c", LOAD, *names], capture_output=True, text=True, env=env
+        )
         assert out.returncode == 0, out.stderr
-    hits, misses = map(int, out.stdout.split())
-    assert hits == 1 and misses == 0
+        runs.append(out.stdout.split())
+    assert runs[0] == ["add_one", "6.0", "0", "1"]  # compiled
+    assert runs[1] == ["add_one", "6.0", "1", "0", "triple", "9.0", "0", "1"]  # loaded, compiled
+    assert runs[2] == ["add_one", "6.0", "1", "0", "triple", "9.0", "1", "0"]  # both loaded
+
+
+def test_playout_kernels_use_the_stable_closure_cache():
+    game = get_game("tic_tac_toe")
+    assert type(make_random_playout(game)._cache).__name__ == "_StableClosureCache"
