@@ -58,6 +58,8 @@ def machine_info() -> dict[str, Any]:
         "gpu": gpu_names() or None,
         "platform": platform.platform(),
         "python": platform.python_version(),
+        # Other work on the machine skews timings; the 1-minute load says how busy it was.
+        "load_average_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
     }
 
 
