@@ -9,8 +9,8 @@ import sys
 
 import numpy as np
 import pytest
-from numba import njit
 
+from ponder.envs.jit_cache import njit_closure
 from ponder.envs.playout import make_random_playout, random_playouts_batch, seed_numba_rng
 from ponder.envs.registry import get_game, native_game_names
 
@@ -37,25 +37,29 @@ def test_batch_runs_are_seeded_and_batch_size_does_not_change_statistics():
     assert abs(single.first_wins / single.games - TTT_FIRST) < 0.02
 
 
-@njit
-def _playouts_in_kernel(playout, init, state_len, n, seed):
-    """Calls the playout from jitted code, as search does."""
-    np.random.seed(seed)
-    state = np.zeros(state_len, dtype=np.int8)
-    mask = np.zeros(9, dtype=np.bool_)
-    total = np.zeros(3, dtype=np.int64)
-    for _ in range(n):
-        init(state)
-        result = playout(state, mask)
-        total[int(result) + 1] += 1
-    return total
+def _make_kernel(game):
+    """A kernel that calls the playout from jitted code, built the way search builds its own."""
+    playout, init, state_len = make_random_playout(game), game.init, game.state_len
+
+    def playouts(n, seed):
+        np.random.seed(seed)
+        state = np.zeros(state_len, dtype=np.int8)
+        mask = np.zeros(9, dtype=np.bool_)
+        total = np.zeros(3, dtype=np.int64)
+        for _ in range(n):
+            init(state)
+            result = playout(state, mask)
+            total[int(result) + 1] += 1
+        return total
+
+    return njit_closure(playouts)
 
 
 def test_playout_callable_from_jitted_code_and_plays_in_place():
     game = get_game("tic_tac_toe")
     playout = make_random_playout(game)
     assert make_random_playout(game) is playout  # cached per game
-    second, draws, first = _playouts_in_kernel(playout, game.init, game.state_len, 20000, 5)
+    second, draws, first = _make_kernel(game)(20000, 5)
     assert abs(first / 20000 - TTT_FIRST) < 0.02
     assert abs(draws / 20000 - TTT_DRAW) < 0.02
     assert abs(second / 20000 - TTT_SECOND) < 0.02
