@@ -79,9 +79,10 @@ def replay_and_check(game, record) -> None:
         assert done and outcome == record.outcome
 
 
-def test_records_replay_to_their_results() -> None:
+@pytest.mark.parametrize("gumbel", [False, True], ids=["puct", "gumbel"])
+def test_records_replay_to_their_results(gumbel: bool) -> None:
     game = get_game("tic_tac_toe")
-    cfg = config(temperature_moves=2)
+    cfg = config(temperature_moves=2, search={"gumbel": gumbel, "gumbel_considered": 4})
     runner = SelfPlayRunner(game, cfg, network_evaluator(game, cfg), seed=3)
     records = runner.play(12)
     assert len(records) >= 12 and runner.games == len(records)

@@ -125,3 +125,32 @@ def test_sgd_restore_and_mismatches(tmp_path) -> None:
     save_checkpoint(tmp_path / "weights", tensors, weights_only)
     with pytest.raises(PonderError, match="no trainer state"):
         AZTrainer(game, cfg).restore(load_checkpoint(tmp_path / "weights"))
+
+
+def test_mixed_precision_stays_off_on_the_cpu() -> None:
+    game = get_game("tic_tac_toe")
+    trainer = AZTrainer(game, tiny_config(mixed_precision=True), device="cpu")
+    assert trainer.amp_dtype is None and not trainer.scaler.is_enabled()
+    losses = trainer.train_step(tiny_batch(game, 8, seed=0))
+    assert all(np.isfinite(v) for v in losses.values())
+    assert trainer.checkpoint_tensors()[1]["scaler"] is None
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_mixed_precision_learns_and_matches_cpu_outputs() -> None:
+    from ponder.agents.alphazero.evaluator import TorchEvaluator
+
+    game = get_game("tic_tac_toe")
+    trainer = AZTrainer(game, tiny_config(mixed_precision=True, augment=False), device="cuda")
+    assert trainer.amp_dtype in (torch.bfloat16, torch.float16)
+    batch = tiny_batch(game, 16, seed=1)
+    first = trainer.train_step(batch)
+    for _ in range(100):
+        last = trainer.train_step(batch)
+    assert last["total"] < first["total"]
+    cpu_net = AZTrainer(game, tiny_config()).net
+    cpu_net.load_state_dict(trainer.weights())
+    on_gpu = TorchEvaluator(trainer.net, device="cuda")(batch.planes, batch.legal)
+    on_cpu = TorchEvaluator(cpu_net, device="cpu")(batch.planes, batch.legal)
+    np.testing.assert_allclose(on_gpu[0], on_cpu[0], atol=0.05)
+    np.testing.assert_allclose(on_gpu[1], on_cpu[1], atol=0.05)
