@@ -80,8 +80,12 @@ class UCTPlayer:
         self._buffer: Any = None
 
     def start(self, game: Any, num_games: int, seed: int) -> None:
-        from ponder.search import UCTRollout
-
+        try:
+            from ponder.search import UCTRollout
+        except ImportError:
+            raise PonderError(
+                f"player {self.spec!r}: this installation's ponder.search has no UCTRollout"
+            ) from None
         self._search = UCTRollout(
             game,
             batch_size=num_games,

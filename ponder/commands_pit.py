@@ -1,0 +1,212 @@
+"""`ponder pit` (matches, tournaments, SPRT) and `ponder ratings` (print a ratings file)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ponder.errors import PonderError
+
+PIT_EPILOG = (
+    "Players: random | uct:N[:c=C][:rollouts=R] | solver | solver:first | minimax | "
+    "openspiel:mcts:N | human | PATH@N[:t=T] (checkpoint, N simulations, @0 = raw policy). "
+    "Two players: a head-to-head match (optionally --sprt). More: --round-robin (default) or "
+    "--gauntlet (the first player against each other)."
+)
+
+
+def _mode(num_players: int, round_robin: bool, gauntlet: bool, sprt: str | None) -> str:
+    if round_robin and gauntlet:
+        raise PonderError("choose one of --round-robin and --gauntlet")
+    if sprt is not None and (round_robin or gauntlet or num_players != 2):
+        raise PonderError("--sprt runs a head-to-head match: give exactly two players, no mode")
+    if num_players < 2:
+        raise PonderError("give at least two player specs, e.g. ponder pit uct:100 random")
+    if gauntlet:
+        return "gauntlet"
+    if round_robin or num_players > 2:
+        return "round-robin"
+    return "head-to-head"
+
+
+def _check_outputs(game: Any, sgf: Path | None) -> None:
+    from ponder.arena.records import sgf_kind
+
+    if sgf is not None and sgf_kind(game) is None:
+        raise PonderError(f"--sgf: SGF is written for hex and go games, not {game.name}")
+
+
+def register(app: typer.Typer, train_app: typer.Typer) -> None:
+    @app.command(epilog=PIT_EPILOG)
+    def pit(
+        players: Annotated[list[str], typer.Argument(help="Player specs (see below).")],
+        game_name: Annotated[
+            str, typer.Option("--game", "-g", help="Game name (see `ponder games`).")
+        ],
+        games: Annotated[
+            int,
+            typer.Option(
+                "--games", "-n", help="Games per pairing (the maximum with --sprt).", min=1
+            ),
+        ] = 100,
+        round_robin: Annotated[
+            bool, typer.Option("--round-robin", help="Every player against every other.")
+        ] = False,
+        gauntlet: Annotated[
+            bool, typer.Option("--gauntlet", help="The first player against each other.")
+        ] = False,
+        sprt: Annotated[
+            str | None,
+            typer.Option(
+                help="Stop early by GSPRT: elo0=0,elo1=5,alpha=0.05,beta=0.05"
+                "[,model=pentanomial|trinomial]."
+            ),
+        ] = None,
+        seed: Annotated[int, typer.Option(help="Match seed (openings, players).")] = 0,
+        workers: Annotated[
+            int, typer.Option(help="Ray worker processes (0: play in this process).", min=0)
+        ] = 0,
+        openings: Annotated[
+            str, typer.Option(help="auto | none | all:K | random:K[:N] (see docs).")
+        ] = "auto",
+        batch: Annotated[
+            int, typer.Option(help="Games advanced together in one batch.", min=2)
+        ] = 64,
+        json_out: Annotated[
+            Path | None, typer.Option("--json", help="Write results as JSON.")
+        ] = None,
+        csv_out: Annotated[
+            Path | None, typer.Option("--csv", help="Write one CSV row per pairing.")
+        ] = None,
+        games_out: Annotated[
+            Path | None,
+            typer.Option(help="Write every game (moves, seeds, search statistics) as JSON lines."),
+        ] = None,
+        sgf: Annotated[
+            Path | None, typer.Option(help="Write every game as SGF (hex, openspiel:go).")
+        ] = None,
+        ratings_file: Annotated[
+            Path | None,
+            typer.Option(help="Add the games to this ratings file and rate on its whole history."),
+        ] = None,
+        anchor: Annotated[
+            str | None,
+            typer.Option(help="Player rated 0 (default: random if present, else the first)."),
+        ] = None,
+        bootstrap: Annotated[
+            int, typer.Option(help="Bootstrap resamples for rating intervals.", min=0)
+        ] = 200,
+        progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    ) -> None:
+        """Pit players against each other: W/D/L, Elo with 95% intervals, LOS, SPRT, ratings."""
+        from ponder.arena.ledger import RatingsLedger
+        from ponder.arena.match import play_match
+        from ponder.arena.records import write_records, write_sgf
+        from ponder.arena.report import (
+            make_console,
+            match_table,
+            ratings_table,
+            sprt_line,
+            write_csv,
+            write_json,
+        )
+        from ponder.arena.specs import make_player
+        from ponder.arena.sprt import parse_sprt
+        from ponder.arena.tournament import run_tournament
+        from ponder.envs.registry import get_game
+
+        mode = _mode(len(players), round_robin, gauntlet, sprt)
+        sprt_config = parse_sprt(sprt) if sprt is not None else None
+        game = get_game(game_name)
+        _check_outputs(game, sgf)
+        for spec in players:
+            if spec.strip().lower() == "human":
+                raise PonderError("pit plays many games at once; to play yourself use ponder play")
+            make_player(spec, game)  # every spec is checked before any game is played
+        ledger = RatingsLedger.load(ratings_file, game.name) if ratings_file else None
+        record = True if (games_out or sgf) else None
+        console = make_console()
+        payload: dict[str, Any] = {"command": " ".join(["ponder", *sys.argv[1:]]), "mode": mode}
+        if mode == "head-to-head":
+            result = play_match(
+                game,
+                players[0],
+                players[1],
+                games,
+                seed=seed,
+                workers=workers,
+                openings=openings,
+                record=record,
+                progress=progress,
+                sprt=sprt_config,
+                batch_games=batch,
+            )
+            matches = [result]
+            console.print(match_table(matches, title=f"{game.name}: {result.openings}"))
+            if result.sprt is not None:
+                console.print(sprt_line(result))
+            payload["matches"] = [result.to_dict(with_games=True)]
+        else:
+            tournament = run_tournament(
+                game,
+                players,
+                games,
+                mode=mode,
+                seed=seed,
+                workers=workers,
+                openings=openings,
+                record=record,
+                progress=progress,
+                anchor=anchor,
+                bootstrap=bootstrap,
+                batch_games=batch,
+            )
+            matches = tournament.matches
+            console.print(ratings_table(tournament.ratings, title=f"{game.name} {mode} ratings"))
+            console.print(match_table(matches, title="pairings"))
+            payload.update(tournament.to_dict())
+            payload["matches"] = [m.to_dict(with_games=True) for m in matches]
+        if ledger is not None:
+            ledger.add_matches(matches)
+            ledger.save(ratings_file)  # type: ignore[arg-type]
+            table = ledger.ratings(anchor=anchor, bootstrap=bootstrap, seed=seed)
+            console.print(ratings_table(table, title=f"{ratings_file} ({game.name})"))
+            payload["ratings_file"] = {"path": str(ratings_file), **table.to_dict()}
+        if json_out:
+            write_json(json_out, payload)
+        if csv_out:
+            write_csv(csv_out, matches)
+        if games_out:
+            write_records(games_out, matches, game)
+        if sgf:
+            write_sgf(sgf, matches, game)
+
+    @app.command()
+    def ratings(
+        path: Annotated[Path, typer.Argument(help="A ratings file written by pit --ratings-file.")],
+        anchor: Annotated[
+            str | None,
+            typer.Option(help="Player rated 0 (default: random if present, else the first)."),
+        ] = None,
+        bootstrap: Annotated[
+            int, typer.Option(help="Bootstrap resamples for rating intervals.", min=0)
+        ] = 200,
+        seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
+        json_out: Annotated[
+            Path | None, typer.Option("--json", help="Write ratings as JSON.")
+        ] = None,
+    ) -> None:
+        """Print the joint ratings of every game a ratings file holds."""
+        from ponder.arena.ledger import RatingsLedger
+        from ponder.arena.report import make_console, ratings_table, write_json
+
+        ledger = RatingsLedger.load(path)
+        table = ledger.ratings(anchor=anchor, bootstrap=bootstrap, seed=seed)
+        make_console().print(
+            ratings_table(table, title=f"{path}: {ledger.game}, {ledger.matches_added} matches")
+        )
+        if json_out:
+            write_json(json_out, {"game": ledger.game, **table.to_dict()})
