@@ -116,8 +116,11 @@ def sgf_game(match: MatchResult, g: GameResult, game: Any) -> str:
         (match.player_a, match.player_b) if g.a_first else (match.player_b, match.player_a)
     )
     result = {1.0: "B+", -1.0: "W+"}.get(g.outcome, "0")
+    komi = ""
+    if kind == "go" and hasattr(game, "spiel_game"):
+        komi = f"KM[{game.spiel_game.get_parameters().get('komi', 7.5)}]"
     header = (
-        f"FF[4]GM[{11 if kind == 'hex' else 1}]SZ[{size}]CA[UTF-8]AP[ponder]"
+        f"FF[4]GM[{11 if kind == 'hex' else 1}]SZ[{size}]{komi}CA[UTF-8]AP[ponder]"
         f"PB[{_sgf_text(first)}]PW[{_sgf_text(second)}]RE[{result}]"
         f"GN[{_sgf_text(f'{match.game} game {g.index}')}]"
     )

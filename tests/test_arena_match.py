@@ -139,6 +139,19 @@ def test_sgf_for_hex(tmp_path):
         sgf_game(result, result.games[0], get_game("tic_tac_toe"))
 
 
+def test_sgf_for_go_played_through_openspiel():
+    game = get_game("openspiel:go(board_size=5)")
+    result = play_match(game, "random", "random", 2, seed=0, openings="none")
+    g = result.games[0]
+    text = sgf_game(result, g, game)
+    assert text.startswith("(;FF[4]GM[1]SZ[5]KM[") and "PB[random]" in text
+    # OpenSpiel's action 0 is a1, the bottom-left point: SGF column a, row e (from the top).
+    row, col = divmod(g.moves[0], 5)
+    expected = "" if g.moves[0] == 25 else "abcde"[col] + "abcde"[4 - row]
+    assert f";B[{expected}]" in text
+    assert text.count(";B[") + text.count(";W[") == len(g.moves)
+
+
 def test_round_robin_orders_players_and_rates_them():
     players = ["random", "openspiel:mcts:30", "solver"]
     t = run_tournament("tic_tac_toe", players, 20, seed=4, bootstrap=50)
