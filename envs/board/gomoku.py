@@ -104,12 +104,12 @@ def encode(state, planes):
 
 
 def render(state: np.ndarray) -> str:
+    """The board with row and column numbers from 0, matching the "row,col" move names."""
     marks = {0: ".", 1: "x", 2: "o"}
-    header = "   " + " ".join(f"{c % 10}" for c in range(SIZE))
-    lines = [header]
+    lines = ["  " + "".join(f"{c:>3}" for c in range(SIZE))]
     for r in range(SIZE):
-        row = " ".join(marks[int(state[r * SIZE + c])] for c in range(SIZE))
-        lines.append(f"{r:>2} {row}")
+        row = "".join(f"{marks[int(state[r * SIZE + c])]:>3}" for c in range(SIZE))
+        lines.append(f"{r:>2}{row}")
     return "\n".join(lines)
 
 

@@ -13,7 +13,8 @@ the n * n board when n < 8.
 
 State row (uint64): black discs, white discs, player to move, done, outcome for player 0 plus
 one (the row is unsigned), ply count (passes included), board size. As in `hex`, the size lives
-in the row so one compiled set of kernels serves both sizes.
+in the row so one compiled set of kernels serves both sizes; only `init`, which must write the
+size into a blank row, is built per size.
 """
 
 from __future__ import annotations
