@@ -3,7 +3,9 @@
 Each `ponder pit --ratings-file PATH` adds its games (pair counts and W/D/L per pairing, keyed by
 the two spec strings) to the ledger, and the ratings are refitted over everything the ledger
 holds. So a run's checkpoints, pitted a few at a time over days, land on one Elo scale, and
-`ponder ratings PATH` prints that scale. The file is rewritten atomically; one game per ledger.
+`ponder ratings PATH` prints that scale. The scale's zero (the anchor) is fixed by the first
+games added: `random` if it played in them, else their first player. The file is rewritten
+atomically; one game per ledger.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ class RatingsLedger:
         self.game = game
         self.pairings = pairings or {}
         self.matches_added = 0
+        # The scale's zero, fixed when the first games arrive so later additions never move it:
+        # `random` if it played then, else the first match's player A.
+        self.anchor: str | None = None
 
     @classmethod
     def load(cls, path: str | Path, game: str | None = None) -> RatingsLedger:
@@ -60,6 +65,8 @@ class RatingsLedger:
                     raise ValueError("wrong count length")
                 ledger._add(p)
             ledger.matches_added = int(data.get("matches", 0))
+            anchor = data.get("anchor")
+            ledger.anchor = str(anchor) if anchor is not None else None
         except (KeyError, TypeError, ValueError) as exc:
             raise PonderError(f"ratings file {path} is damaged ({exc})") from None
         return ledger
@@ -77,6 +84,10 @@ class RatingsLedger:
             old.wdl = [x + y for x, y in zip(old.wdl, p.wdl, strict=True)]
 
     def add_matches(self, matches: Iterable[MatchResult]) -> None:
+        matches = list(matches)
+        if self.anchor is None and matches:
+            names = [n for m in matches for n in (m.player_a, m.player_b)]
+            self.anchor = "random" if "random" in names else names[0]
         for m in matches:
             if m.game != self.game:
                 raise PonderError(f"cannot add {m.game} games to a ledger of {self.game} games")
@@ -104,7 +115,7 @@ class RatingsLedger:
             raise PonderError("the ratings file holds no games yet")
         return fit_ratings(
             list(self.pairings.values()),
-            anchor=anchor,
+            anchor=anchor or self.anchor,
             prior_draws=prior_draws,
             bootstrap=bootstrap,
             seed=seed,
@@ -116,6 +127,7 @@ class RatingsLedger:
             "version": VERSION,
             "game": self.game,
             "matches": self.matches_added,
+            "anchor": self.anchor,
             "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "pairings": [
                 {"a": p.a, "b": p.b, "pentanomial": p.pentanomial, "wdl": p.wdl}

@@ -183,6 +183,7 @@ def test_ratings_ledger_accumulates_games(tmp_path):
     solver_wins = m.wins + flipped.losses
     assert pairing.wdl[0 if pairing.a == "solver" else 2] == solver_wins
     assert final.matches_added == 2
+    assert final.anchor == "random" and final.ratings(bootstrap=0).anchor == "random"
     with pytest.raises(PonderError, match="holds tic_tac_toe games, not connect_four"):
         RatingsLedger.load(path, "connect_four")
     (tmp_path / "bad.json").write_text("{nope")
