@@ -138,10 +138,10 @@ def test_sprt_error_rates_match_alpha_and_beta():
     """At elo0 the test should accept H1 about alpha of the time; at elo1, H0 about beta."""
     config = SprtConfig(elo0=0, elo1=60, alpha=0.1, beta=0.1)
     rng = np.random.default_rng(5)
-    at_h0 = [_sequential_test(rng, config, 0, 0.3, 5000, 5)[0] for _ in range(150)]
-    at_h1 = [_sequential_test(rng, config, 60, 0.3, 5000, 5)[0] for _ in range(150)]
+    at_h0 = [_sequential_test(rng, config, 0, 0.3, 5000, 5)[0] for _ in range(100)]
+    at_h1 = [_sequential_test(rng, config, 60, 0.3, 5000, 5)[0] for _ in range(100)]
     false_positive = sum(v == "H1" for v in at_h0) / len(at_h0)
     false_negative = sum(v == "H0" for v in at_h1) / len(at_h1)
-    # Wald's bounds are conservative; allow sampling noise (3 sigma of 150 runs is ~0.07).
-    assert false_positive <= 0.17 and false_negative <= 0.17
+    # Wald's bounds are conservative; allow sampling noise (3 sigma of 100 runs is ~0.09).
+    assert false_positive <= 0.18 and false_negative <= 0.18
     assert None not in at_h0 and None not in at_h1
