@@ -1,12 +1,14 @@
 """The evaluator: at intervals, the latest weights play fixed baselines through the arena.
 
 Matches run in their own actor so that training never waits for them; results come back as
-flat metrics (`<opponent>_win_rate`, `_draw_rate`, `_loss_rate`, `_score`, `_elo`, `_elo_ci`)
+flat metrics (`<opponent>_win_rate`, `_draw_rate`, `_loss_rate`, `_score`, `_elo`, `_elo_low`,
+`_elo_high`)
 that the driver logs and that `pipeline.stop_when` can name.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from typing import Any
@@ -28,6 +30,8 @@ def metric_prefix(spec: str) -> str:
 
 
 def match_metrics(spec: str, result: Any) -> dict[str, float]:
+    """W/D/L shares, score, and the Elo difference with its 95% interval where finite (a
+    perfect score has an infinite Elo, which TensorBoard and JSON cannot carry)."""
     games = result.wins + result.draws + result.losses
     prefix = metric_prefix(spec)
     metrics = {
@@ -36,9 +40,9 @@ def match_metrics(spec: str, result: Any) -> dict[str, float]:
         f"{prefix}_loss_rate": result.losses / games,
         f"{prefix}_score": float(result.score),
     }
-    for name in ("elo", "elo_ci"):
-        value = getattr(result, name, None)
-        if value is not None:
+    low, high = result.elo_ci
+    for name, value in (("elo", result.elo), ("elo_low", low), ("elo_high", high)):
+        if math.isfinite(value):
             metrics[f"{prefix}_{name}"] = float(value)
     return metrics
 
@@ -76,7 +80,7 @@ class Evaluator:
     def evaluate(self, weights: dict[str, Any], step: int) -> dict[str, Any]:
         """Play every opponent; returns flat metrics plus the per-opponent W/D/L."""
         from ponder.agents.alphazero.player import network_player
-        from ponder.arena import play_match
+        from ponder.arena.match import play_match
 
         start = time.perf_counter()
         player = network_player(
@@ -86,6 +90,7 @@ class Evaluator:
             self.cfg.eval.simulations,
             0.0,
             f"alphazero@{step}:{self.cfg.eval.simulations}",
+            search=self.cfg.selfplay.search,  # the player turns noise and tree reuse off
         )
         metrics: dict[str, float] = {}
         table = []
@@ -100,8 +105,7 @@ class Evaluator:
                     "wins": result.wins,
                     "draws": result.draws,
                     "losses": result.losses,
-                    "elo": getattr(result, "elo", None),
-                    "elo_ci": getattr(result, "elo_ci", None),
+                    "score": result.score,
                 }
             )
         return {

@@ -1,0 +1,613 @@
+"""The AlphaZero training driver: starts the actors, moves data between them, and keeps the run.
+
+    SelfPlayWorker x N --samples--> ReplayBuffer --batches--> Learner --weights--> workers
+                                                                  \\--weights--> Evaluator
+
+The driver owns no data: samples go from a worker's result straight into the replay actor, and
+weights are one object in the object store whose reference the driver hands on. What the driver
+does own is the schedule:
+
+- it grants the learner only as many steps as keep trained samples at `train.sample_ratio`
+  times the generated ones (so the learner waits for self-play instead of overfitting a stale
+  buffer), and holds self-play back when the learner lags by more than about one round;
+- every learner step that is a multiple of `weights_every`, `log_every`, `checkpoint_every` or
+  `eval.every_steps` ends a grant, so publication, logs, checkpoints and evaluations happen at
+  exact steps;
+- a worker that dies is replaced (with a fresh seed) and the run goes on; Ctrl-C writes a
+  checkpoint and stops cleanly; `resume` picks up the optimizer, counters and schedules.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ponder.errors import PonderError
+from ponder.rundir import RunDir
+from ponder.selfplay.evaluation import stop_reached
+from ponder.selfplay.progress import ProgressDisplay
+
+# Steps per learner call at most: small enough that the driver sees progress often, large
+# enough that the per-call overhead (one replay round trip) stays small.
+MAX_STEPS_PER_CALL = 16
+# A worker index that dies this many times in a row without finishing a round stops the run:
+# something is wrong with every worker, not one unlucky process.
+MAX_CONSECUTIVE_DEATHS = 3
+GAMES_FILE = "selfplay.jsonl"
+
+
+@dataclass
+class PipelineCounters:
+    """Training compute and bookkeeping that survive a resume (stored in checkpoint metadata)."""
+
+    games: int = 0
+    positions: int = 0
+    samples: int = 0  # rows sent to the replay buffer (the generated samples of sample_ratio)
+    evaluations: int = 0  # network evaluations spent by self-play
+    wall_seconds: float = 0.0  # training time summed over every session of the run
+    worker_restarts: int = 0
+    resigned: int = 0
+    resign_checked: int = 0
+    false_resigns: int = 0
+    first_player_wins: int = 0
+    draws: int = 0
+    second_player_wins: int = 0
+    plies: int = 0
+
+    def compute(self, samples_trained: int) -> dict[str, Any]:
+        return {
+            "selfplay_games": self.games,
+            "selfplay_positions": self.positions,
+            "network_evaluations": self.evaluations,
+            "learner_samples": samples_trained,
+            "wall_seconds": round(self.wall_seconds, 3),
+        }
+
+
+@dataclass
+class WorkerSlot:
+    handle: Any
+    index: int
+    incarnation: int = 0
+    deaths_in_a_row: int = 0
+    busy: bool = False
+
+
+@dataclass
+class Summary:
+    run: Path
+    step: int
+    stop_reason: str
+    counters: PipelineCounters
+    samples_trained: int
+    last_checkpoint: Path | None
+    evaluations: list[dict[str, Any]] = field(default_factory=list)
+    nodes: int = 1  # Ray nodes that ran self-play in this session
+
+
+def resources_plan(cfg: Any) -> dict[str, Any]:
+    """Where each actor runs, from what the Ray cluster offers.
+
+    With a GPU the learner and the shared inference server split it. A whole CPU each for the
+    learner and every worker when the cluster has that many; otherwise every actor asks for a
+    sliver, so that all of them are placed (Ray would wait forever for CPUs that do not exist)
+    and the operating system shares the cores. Workers are spread over the nodes.
+    """
+    import ray
+
+    resources = ray.cluster_resources()
+    cpus = float(resources.get("CPU", 1.0))
+    gpus = float(resources.get("GPU", 0.0))
+    mode = cfg.pipeline.inference
+    use_server = mode == "actor" or (mode == "auto" and gpus >= 1)
+    share = 1.0 if cpus >= cfg.pipeline.workers + 1 else 0.01
+    return {
+        "use_inference_server": use_server,
+        "device": "cuda" if gpus >= 1 else "cpu",
+        "learner_gpus": (0.5 if use_server else 1.0) if gpus >= 1 else 0.0,
+        "server_gpus": 0.5 if gpus >= 1 and use_server else 0.0,
+        "learner_cpus": share,
+        "worker_cpus": share,
+        "cluster_cpus": cpus,
+        "cluster_gpus": gpus,
+    }
+
+
+class AZPipeline:
+    """One training session of a run directory (fresh, or resumed from its latest checkpoint)."""
+
+    def __init__(
+        self,
+        cfg: Any,
+        run: RunDir,
+        checkpoint: Any = None,
+        progress: bool = False,
+        console: Any = None,
+    ):
+        from ponder.envs.registry import get_game
+
+        self.cfg = cfg
+        self.config_dict = cfg.model_dump(mode="json")
+        self.game = get_game(cfg.game)
+        self.rundir = run
+        self.checkpoint = checkpoint
+        self.display = ProgressDisplay(progress, console)
+        self.counters = PipelineCounters()
+        if checkpoint is not None:
+            saved = checkpoint.metadata.get("pipeline") or {}
+            known = {k: v for k, v in saved.items() if k in PipelineCounters.__dataclass_fields__}
+            self.counters = PipelineCounters(**known)
+        self.step = 0
+        self.samples_trained = 0
+        self.rows_this_session = 0  # the replay starts empty in every session
+        self.round_samples = 0.0  # running mean of rows per worker round
+        self.losses: dict[str, float] = {}
+        self.loss_sums: dict[str, float] = {}
+        self.loss_steps = 0
+        self.weights_ref: Any = None
+        self.weights_step = -1
+        self.latest_eval: dict[str, Any] | None = None
+        self.eval_history: list[dict[str, Any]] = []
+        self.eval_wanted: tuple[Any, int] | None = None
+        self.last_checkpoint: Path | None = None
+        self.last_checkpoint_step = -1
+        self.status = ""
+        self.nodes: set[str] = set()  # Ray nodes whose workers finished a round this session
+        self.session_start = 0.0
+        self.wall_at_start = self.counters.wall_seconds
+        self.log_mark = (0, 0, 0.0)  # positions, games, wall seconds at the last log line
+
+    # -- actors -------------------------------------------------------------------------------
+    def _start_actors(self) -> None:
+        import ray
+
+        from ponder.selfplay.evaluation import Evaluator
+        from ponder.selfplay.inference import InferenceServer
+        from ponder.selfplay.learner import Learner
+        from ponder.selfplay.replay import ReplayBuffer
+
+        self.plan = plan = resources_plan(self.cfg)
+        self.replay = (
+            ray.remote(ReplayBuffer)
+            .options(num_cpus=0)
+            .remote(self.cfg.train.replay_window, seed=self.cfg.seed)
+        )
+        ckpt_ref = ray.put(self.checkpoint) if self.checkpoint is not None else None
+        self.learner = (
+            ray.remote(Learner)
+            .options(num_cpus=plan["learner_cpus"], num_gpus=plan["learner_gpus"])
+            .remote(self.config_dict, self.replay, plan["device"], ckpt_ref)
+        )
+        self.server = None
+        if plan["use_inference_server"]:
+            self.server = (
+                ray.remote(InferenceServer)
+                .options(num_cpus=0, num_gpus=plan["server_gpus"], max_concurrency=1000)
+                .remote(
+                    self.cfg.game,
+                    self.cfg.network.model_dump(mode="json"),
+                    plan["device"],
+                    self.cfg.train.mixed_precision,
+                )
+            )
+        self.evaluator_cls = ray.remote(Evaluator).options(num_cpus=0)
+        self.evaluator = self.evaluator_cls.remote(self.config_dict)
+        self.eval_ref: Any = None
+        self.workers = [self._new_worker(i, 0) for i in range(self.cfg.pipeline.workers)]
+        counters = ray.get(self.learner.counters.remote())
+        self.step, self.samples_trained = counters["step"], counters["samples_trained"]
+        self.last_checkpoint_step = self.step if self.checkpoint is not None else -1
+        self._publish(ray.get(self.learner.publish.remote()), self.step)
+
+    def _new_worker(self, index: int, incarnation: int) -> WorkerSlot:
+        import ray
+
+        from ponder.selfplay.worker import SelfPlayWorker
+
+        handle = (
+            ray.remote(SelfPlayWorker)
+            .options(num_cpus=self.plan["worker_cpus"], scheduling_strategy="SPREAD")
+            .remote(self.config_dict, index, incarnation, self.server)
+        )
+        return WorkerSlot(handle=handle, index=index, incarnation=incarnation)
+
+    def _publish(self, weights: list[Any], step: int) -> None:
+        self.weights_ref, self.weights_step = weights[0], step
+        if self.server is not None:
+            self.server.set_weights.remote(self.weights_ref, step)
+
+    def worker_pids(self) -> list[int]:
+        import ray
+
+        return ray.get([w.handle.pid.remote() for w in self.workers])
+
+    # -- schedule -----------------------------------------------------------------------------
+    def _replay_ready(self) -> bool:
+        return self.rows_this_session >= min(
+            self.cfg.train.min_replay, self.cfg.train.replay_window
+        )
+
+    def _learner_lag_steps(self) -> float:
+        """Learner steps owed to reach the target sample ratio."""
+        target = self.cfg.train.sample_ratio * self.counters.samples
+        return (target - self.samples_trained) / self.cfg.train.batch_size
+
+    def _next_boundary(self) -> int:
+        p, e = self.cfg.pipeline, self.cfg.eval
+        nxt = [p.max_learner_steps]
+        for every in (p.weights_every, p.log_every, p.checkpoint_every, e.every_steps):
+            nxt.append((self.step // every + 1) * every)
+        return min(nxt)
+
+    def _grant(self) -> int:
+        if not self._replay_ready() or self.step >= self.cfg.pipeline.max_learner_steps:
+            return 0
+        owed = math.floor(self._learner_lag_steps())
+        return max(0, min(owed, self._next_boundary() - self.step, MAX_STEPS_PER_CALL))
+
+    def _selfplay_may_run(self) -> bool:
+        """Hold self-play back while the learner owes more than one round of every worker."""
+        if not self._replay_ready():
+            return True
+        round_steps = (
+            self.cfg.train.sample_ratio
+            * self.round_samples
+            * len(self.workers)
+            / self.cfg.train.batch_size
+        )
+        return self._learner_lag_steps() <= round_steps + MAX_STEPS_PER_CALL
+
+    def _games_per_round(self) -> int:
+        return max(1, self.cfg.selfplay.concurrent_games // 2)
+
+    # -- the loop -----------------------------------------------------------------------------
+    def run(self) -> Summary:
+        self.session_start = time.monotonic()
+        self.rundir.write_config(_dump(self.cfg))
+        stop_reason = "unknown"
+        with self.display:
+            self.display.message(f"starting actors on Ray for run {self.rundir.path}")
+            self._start_actors()
+            try:
+                stop_reason = self._loop()
+            except KeyboardInterrupt:
+                stop_reason = "interrupted"
+            finally:
+                self._finish(stop_reason)
+        return Summary(
+            run=self.rundir.path,
+            step=self.step,
+            stop_reason=stop_reason,
+            counters=self.counters,
+            samples_trained=self.samples_trained,
+            last_checkpoint=self.last_checkpoint,
+            evaluations=self.eval_history,
+            nodes=len(self.nodes),
+        )
+
+    def _loop(self) -> str:
+        import ray
+
+        learner_ref: Any = None
+        worker_refs: dict[Any, tuple[WorkerSlot, Any]] = {}
+        while True:
+            self._tick_clock()
+            reason = self._should_stop()
+            if reason and learner_ref is None:
+                return reason
+            if not reason:
+                for slot in self.workers:
+                    if not slot.busy and self._selfplay_may_run():
+                        samples_ref, stats_ref = slot.handle.play.options(num_returns=2).remote(
+                            self._games_per_round(), [self.weights_ref], self.weights_step
+                        )
+                        worker_refs[stats_ref] = (slot, samples_ref)
+                        slot.busy = True
+                grant = self._grant() if learner_ref is None else 0
+                if grant:
+                    publish = self._at_publish_step(self.step + grant)
+                    learner_ref = self.learner.train.remote(grant, publish)
+            pending = [*worker_refs, *([learner_ref] if learner_ref is not None else [])]
+            if self.eval_ref is not None:
+                pending.append(self.eval_ref)
+            if not pending:
+                time.sleep(0.05)
+                continue
+            ready, _ = ray.wait(pending, num_returns=1, timeout=0.5)
+            if ready:
+                ready, _ = ray.wait(pending, num_returns=len(pending), timeout=0)
+            for ref in ready:
+                if ref in worker_refs:
+                    slot, samples_ref = worker_refs.pop(ref)
+                    self._on_worker_result(slot, ref, samples_ref)
+                elif ref is learner_ref:
+                    learner_ref = None
+                    self._on_learner_result(ref)
+                elif ref is self.eval_ref:
+                    self._on_eval_result(ref)
+            self.display.update(self._snapshot())
+
+    def _at_publish_step(self, step: int) -> bool:
+        p = self.cfg.pipeline
+        return (
+            step % p.weights_every == 0
+            or step % self.cfg.eval.every_steps == 0
+            or step >= p.max_learner_steps
+        )
+
+    def _tick_clock(self) -> None:
+        self.counters.wall_seconds = self.wall_at_start + time.monotonic() - self.session_start
+
+    def _should_stop(self) -> str | None:
+        p = self.cfg.pipeline
+        if self.step >= p.max_learner_steps:
+            return f"reached max_learner_steps={p.max_learner_steps}"
+        if p.max_minutes and self.counters.wall_seconds >= p.max_minutes * 60:
+            return f"reached max_minutes={p.max_minutes}"
+        if self.latest_eval is not None:
+            hit = stop_reached(p.stop_when, self.latest_eval["metrics"])
+            if hit:
+                return f"stop_when {hit} at step {self.latest_eval['step']}"
+        return None
+
+    # -- results ------------------------------------------------------------------------------
+    def _on_worker_result(self, slot: WorkerSlot, stats_ref: Any, samples_ref: Any) -> None:
+        import ray
+
+        slot.busy = False
+        try:
+            stats = ray.get(stats_ref)
+        except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError) as exc:
+            self._replace_worker(slot, exc)
+            return
+        slot.deaths_in_a_row = 0
+        self.nodes.add(stats["node"])
+        self.replay.add.remote(samples_ref, stats["games"])
+        c = self.counters
+        c.games += stats["games"]
+        c.positions += stats["positions"]
+        c.samples += stats["samples"]
+        c.evaluations += stats["evaluations"]
+        for key in ("resigned", "resign_checked", "false_resigns", "plies"):
+            setattr(c, key, getattr(c, key) + stats[key])
+        for key in ("first_player_wins", "draws", "second_player_wins"):
+            setattr(c, key, getattr(c, key) + stats[key])
+        self.rows_this_session += stats["samples"]
+        self.round_samples = (
+            stats["samples"]
+            if self.round_samples == 0
+            else 0.8 * self.round_samples + 0.2 * stats["samples"]
+        )
+        if stats["records"]:
+            with open(self.rundir.games / GAMES_FILE, "a") as handle:
+                for record in stats["records"]:
+                    row = {"step": self.step, "worker": slot.index, "game": self.game.name}
+                    handle.write(json.dumps({**row, **record}) + "\n")
+
+    def _replace_worker(self, slot: WorkerSlot, exc: BaseException) -> None:
+        import ray
+
+        slot.deaths_in_a_row += 1
+        if slot.deaths_in_a_row >= MAX_CONSECUTIVE_DEATHS:
+            raise PonderError(
+                f"self-play worker {slot.index} died {slot.deaths_in_a_row} times in a row "
+                f"without finishing a round; last error: {str(exc).splitlines()[0]}"
+            )
+        ray.kill(slot.handle, no_restart=True)
+        fresh = self._new_worker(slot.index, slot.incarnation + 1)
+        slot.handle, slot.incarnation = fresh.handle, fresh.incarnation
+        self.counters.worker_restarts += 1
+        self.status = f"worker {slot.index} died and was restarted"
+        self.display.message(self.status)
+
+    def _on_learner_result(self, ref: Any) -> None:
+        import ray
+
+        try:
+            out = ray.get(ref)
+        except ray.exceptions.RayActorError as exc:
+            raise PonderError(
+                f"the learner process died ({str(exc).splitlines()[0]}); continue the run with "
+                f"--resume {self.rundir.path}"
+            ) from None
+        self.step, self.samples_trained = out["step"], out["samples_trained"]
+        for key, value in out["losses"].items():
+            self.loss_sums[key] = self.loss_sums.get(key, 0.0) + value * out["steps"]
+        self.loss_steps += out["steps"]
+        if "weights" in out:
+            self._publish(out["weights"], self.step)
+        p = self.cfg.pipeline
+        if self.step % p.log_every == 0 or self.step >= p.max_learner_steps:
+            self._log()
+        if self.step % p.checkpoint_every == 0:
+            self._save_checkpoint()
+        if self.step % self.cfg.eval.every_steps == 0:
+            self._request_eval()
+
+    def _request_eval(self) -> None:
+        """Evaluate the weights of this step now, or as soon as the running evaluation ends."""
+        if self.eval_ref is None:
+            self.eval_ref = self.evaluator.evaluate.remote(self.weights_ref, self.weights_step)
+        else:
+            self.eval_wanted = (self.weights_ref, self.weights_step)
+
+    def _on_eval_result(self, ref: Any) -> None:
+        import ray
+
+        self.eval_ref = None
+        try:
+            result = ray.get(ref)
+        except ray.exceptions.RayActorError as exc:
+            self.display.message(f"the evaluator died ({str(exc).splitlines()[0]}); restarting")
+            self.evaluator = self.evaluator_cls.remote(self.config_dict)
+            result = None
+        if result is not None:
+            self.latest_eval = result
+            self.eval_history.append(result)
+            self.rundir.log(
+                result["step"],
+                {"kind": "eval", **result["metrics"], "eval_seconds": result["seconds"]},
+                prefix="eval/",
+            )
+        if self.eval_wanted is not None:
+            weights, step = self.eval_wanted
+            self.eval_wanted = None
+            self.eval_ref = self.evaluator.evaluate.remote(weights, step)
+
+    # -- logs and checkpoints -----------------------------------------------------------------
+    def _log(self) -> None:
+        c = self.counters
+        positions0, games0, wall0 = self.log_mark
+        seconds = max(c.wall_seconds - wall0, 1e-9)
+        losses = {k: v / max(self.loss_steps, 1) for k, v in self.loss_sums.items()}
+        self.losses = losses
+        self.loss_sums, self.loss_steps = {}, 0
+        games = max(c.games, 1)
+        values: dict[str, Any] = {
+            "kind": "train",
+            **losses,
+            "games": c.games,
+            "positions": c.positions,
+            "network_evaluations": c.evaluations,
+            "learner_samples": self.samples_trained,
+            "sample_ratio": self.samples_trained / max(c.samples, 1),
+            "positions_per_s": (c.positions - positions0) / seconds,
+            "games_per_s": (c.games - games0) / seconds,
+            "wall_seconds": c.wall_seconds,
+            "mean_game_length": c.plies / games,
+            "first_player_win_share": c.first_player_wins / games,
+            "draw_share": c.draws / games,
+            "worker_restarts": c.worker_restarts,
+            "resign_share": c.resigned / games,
+            "false_resign_rate": c.false_resigns / max(c.resign_checked, 1),
+        }
+        self.rundir.log(self.step, values, prefix="train/")
+        self.log_mark = (c.positions, c.games, c.wall_seconds)
+        self.display.update(self._snapshot(), logged=True)
+
+    def _save_checkpoint(self) -> None:
+        import ray
+
+        self._tick_clock()
+        tensors, meta = ray.get(
+            self.learner.checkpoint.remote(self.counters.compute(self.samples_trained))
+        )
+        meta["pipeline"] = asdict(self.counters)
+        self.last_checkpoint = self.rundir.save_checkpoint(
+            meta["step"], tensors, meta, keep=self.cfg.pipeline.keep_checkpoints
+        )
+        self.last_checkpoint_step = meta["step"]
+
+    def _finish(self, reason: str) -> None:
+        import ray
+
+        self._tick_clock()
+        self.status = f"stopped: {reason}"
+        try:
+            if self.step != self.last_checkpoint_step:
+                self._save_checkpoint()
+            if self.eval_ref is not None and reason != "interrupted":
+                ready, _ = ray.wait([self.eval_ref], timeout=600)
+                if ready:
+                    self._on_eval_result(self.eval_ref)
+        finally:
+            self.display.update(self._snapshot())
+            self.display.message(
+                f"{self.status}; run directory: {self.rundir.path}"
+                + (f"; latest checkpoint: {self.last_checkpoint}" if self.last_checkpoint else "")
+            )
+            for handle in [
+                *(w.handle for w in self.workers),
+                self.learner,
+                self.evaluator,
+                self.replay,
+                *([self.server] if self.server is not None else []),
+            ]:
+                ray.kill(handle, no_restart=True)
+            self.rundir.close()
+
+    def _snapshot(self) -> dict[str, Any]:
+        c = self.counters
+        session = max(time.monotonic() - self.session_start, 1e-9)
+        return {
+            "game": self.game.name,
+            "run": str(self.rundir.path),
+            "wall_seconds": c.wall_seconds,
+            "games": c.games,
+            "positions": c.positions,
+            "positions_per_s": (c.positions - self._positions_at_start()) / session,
+            "workers": len(self.workers),
+            "worker_restarts": c.worker_restarts,
+            "step": self.step,
+            "max_steps": self.cfg.pipeline.max_learner_steps,
+            "sample_ratio": self.samples_trained / max(c.samples, 1),
+            "target_ratio": self.cfg.train.sample_ratio,
+            "losses": self.losses,
+            "evaluation": self.latest_eval,
+            "status": self.status,
+        }
+
+    def _positions_at_start(self) -> int:
+        if self.checkpoint is None:
+            return 0
+        return int((self.checkpoint.metadata.get("pipeline") or {}).get("positions", 0))
+
+
+def _dump(cfg: Any) -> str:
+    from ponder.config import dump_config
+
+    return dump_config(cfg)
+
+
+def prepare_run(
+    config: str | Path | None,
+    overrides: list[str],
+    out: str | Path | None = None,
+    resume: str | Path | None = None,
+) -> tuple[Any, RunDir, Any]:
+    """The validated config, the run directory and (when resuming) its latest checkpoint.
+
+    A resumed run reads its own config.yaml; `overrides` still apply (to extend
+    `pipeline.max_learner_steps`, say). A run killed before its first checkpoint starts over.
+    """
+    from ponder.agents.alphazero.config import AZConfig
+    from ponder.config import apply_overrides, read_yaml, validate_config
+
+    if resume is not None:
+        if config is not None or out is not None:
+            raise PonderError("--resume continues a run with its own config; drop --config/--out")
+        run = RunDir.open(resume)
+        cfg = validate_config(AZConfig, apply_overrides(read_yaml(run.config_path()), overrides))
+        checkpoint = None
+        if run.latest_checkpoint() is not None:
+            checkpoint = run.load_latest(expect={"game": cfg.game, "algorithm": "alphazero"})
+        return cfg, run, checkpoint
+    if config is None:
+        raise PonderError("give --config configs/<game>.yaml (or --resume RUN_DIR)")
+    cfg = validate_config(AZConfig, apply_overrides(read_yaml(config), overrides))
+    from ponder.envs.registry import get_game
+
+    get_game(cfg.game)  # an unknown game is a one-line error before any directory is made
+    run = RunDir.create(out, prefix=f"az-{cfg.game}")
+    return cfg, run, None
+
+
+def train_alphazero(
+    config: str | Path | None = None,
+    overrides: list[str] | None = None,
+    out: str | Path | None = None,
+    resume: str | Path | None = None,
+    address: str | None = None,
+    progress: bool = False,
+    console: Any = None,
+) -> Summary:
+    """`ponder train az`: prepare the run, start or join Ray, train until a stop condition."""
+    from ponder.selfplay.cluster import ensure_ray
+
+    cfg, run, checkpoint = prepare_run(config, list(overrides or []), out, resume)
+    ensure_ray(address)
+    return AZPipeline(cfg, run, checkpoint, progress=progress, console=console).run()
