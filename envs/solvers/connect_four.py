@@ -1,0 +1,327 @@
+"""Exact connect four: negamax with alpha-beta on bitboards, after Pascal Pons' solver.
+
+The search scores a position as Pons does: 0 for a draw, and for a win `22 - k` (positive for
+the mover, negative for the opponent) where `k` is the number of stones the winner has placed
+when the fourth in a row lands, so quicker wins score higher. What makes it fast:
+
+- only "non-losing" moves are searched: a move that lets the opponent win at once is skipped,
+  and a forced block is the only move;
+- the score window is narrowed by the bounds the move count allows, before and after a
+  transposition-table probe (entries hold an upper or a lower bound on the score);
+- moves are ordered by the number of winning cells they create, ties going to the centre;
+- the root runs null-window searches (is the score above m?) bisecting the score range, which
+  prunes far more than one wide-window search. A weak solve (win/draw/loss only) bisects [-1, 1].
+
+`best_actions` is the set of columns whose exact win/draw/loss value equals the position's, so
+each legal child is solved (weakly by default). The transposition table lives in a
+`ConnectFourSolver` and persists across calls, so labelling many positions of one game or of
+similar games reuses earlier work; the module-level `solve` uses one shared solver.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ponder.envs.board.connect_four import (
+    CURRENT,
+    MASK,
+    MOVES,
+    NUM_CELLS,
+    WIDTH,
+    column_mask,
+    is_terminal,
+    outcome,
+    playable_cells,
+    to_play,
+    winning_cells,
+)
+from ponder.envs.solvers import SolverResult
+
+MIN_SCORE = -(NUM_CELLS // 2) + 3  # the quickest possible loss for the mover
+MAX_SCORE = (NUM_CELLS + 1) // 2 - 3  # the quickest possible win for a mover who cannot win now
+# Table values: 0 empty, 1..UPPER_TOP an upper bound, above it a lower bound (Pons' encoding).
+UPPER_TOP = MAX_SCORE - MIN_SCORE + 1
+COLUMN_ORDER = np.array([3, 2, 4, 1, 5, 0, 6], dtype=np.int64)  # centre first
+DEFAULT_TABLE_SIZE = 4_194_301  # a prime near 2**22: ~38 MB of keys and values
+
+
+def _cell_lines() -> np.ndarray:
+    """How many four-in-a-row lines pass through each cell (row 0 at the bottom)."""
+    lines = np.zeros((6, 7), dtype=np.int64)
+    for r in range(6):
+        for c in range(7):
+            for dr, dc in ((0, 1), (1, 0), (1, 1), (1, -1)):
+                for start in range(4):
+                    r0, c0 = r - start * dr, c - start * dc
+                    cells = [(r0 + k * dr, c0 + k * dc) for k in range(4)]
+                    if all(0 <= rr < 6 and 0 <= cc < 7 for rr, cc in cells):
+                        lines[r, c] += 1
+    return lines
+
+
+CELL_LINES = _cell_lines()
+NODES, LIMIT, ABORTED = 0, 1, 2  # slots of the counters array
+
+
+class SolverBudgetExceededError(RuntimeError):
+    """The search visited `max_nodes` positions without settling the value."""
+
+
+@njit(cache=True)
+def _popcount(x):
+    count = 0
+    while x:
+        x &= x - 1
+        count += 1
+    return count
+
+
+@njit(cache=True)
+def _half(x):
+    """x / 2 rounded toward zero, as the C++ score arithmetic of the original does."""
+    return x // 2 if x >= 0 else -((-x) // 2)
+
+
+@njit(cache=True)
+def non_losing_moves(current, mask):
+    """Bitboard of the playable cells that do not hand the opponent an immediate win."""
+    possible = playable_cells(mask)
+    opponent_wins = winning_cells(current ^ mask, mask)
+    forced = possible & opponent_wins
+    if forced:
+        if forced & (forced - 1):
+            return np.int64(0)  # two threats to block: every move loses
+        possible = forced
+    return possible & ~(opponent_wins >> 1)  # never fill the cell under an opponent's threat
+
+
+@njit(cache=True)
+def _negamax(current, mask, moves, alpha, beta, keys, values, order, counters):
+    """Score of a position whose mover cannot win at once, clipped to [alpha, beta]."""
+    counters[NODES] += 1
+    if counters[NODES] > counters[LIMIT]:
+        counters[ABORTED] = 1
+        return 0
+    candidates = non_losing_moves(current, mask)
+    if candidates == 0:
+        return -((NUM_CELLS - moves) // 2)  # the opponent wins with the next stone
+    if moves >= NUM_CELLS - 2:
+        return 0  # neither side can complete a line in the last two plies
+    low = -((NUM_CELLS - 2 - moves) // 2)
+    if alpha < low:
+        alpha = low
+        if alpha >= beta:
+            return alpha
+    high = (NUM_CELLS - 1 - moves) // 2
+    if beta > high:
+        beta = high
+        if alpha >= beta:
+            return beta
+    key = current + mask
+    slot = key % keys.shape[0]
+    if keys[slot] == key:
+        stored = np.int64(values[slot])
+        if stored > UPPER_TOP:
+            low = stored + 2 * MIN_SCORE - MAX_SCORE - 2
+            if alpha < low:
+                alpha = low
+                if alpha >= beta:
+                    return alpha
+        else:
+            high = stored + MIN_SCORE - 1
+            if beta > high:
+                beta = high
+                if alpha >= beta:
+                    return beta
+
+    # Order the candidates: most winning cells created first, then cells on more lines.
+    count = 0
+    for i in range(WIDTH):
+        col = COLUMN_ORDER[i]
+        move = candidates & column_mask(col)
+        if move:
+            threat = (
+                _popcount(winning_cells(current | move, mask | move)) * 64
+                + CELL_LINES[_popcount(mask & column_mask(col)), col]
+            )
+            j = count
+            while j > 0 and order[moves, 1, j - 1] < threat:
+                order[moves, 0, j] = order[moves, 0, j - 1]
+                order[moves, 1, j] = order[moves, 1, j - 1]
+                j -= 1
+            order[moves, 0, j] = move
+            order[moves, 1, j] = threat
+            count += 1
+
+    for i in range(count):
+        move = order[moves, 0, i]
+        score = -_negamax(
+            current ^ mask, mask | move, moves + 1, -beta, -alpha, keys, values, order, counters
+        )
+        if counters[ABORTED]:
+            return 0  # nothing of an unfinished search may reach the table
+        if score >= beta:
+            keys[slot] = key
+            values[slot] = score + MAX_SCORE - 2 * MIN_SCORE + 2
+            return score
+        if score > alpha:
+            alpha = score
+    keys[slot] = key
+    values[slot] = alpha - MIN_SCORE + 1
+    return alpha
+
+
+@njit(cache=True)
+def _score(current, mask, moves, low, high, keys, values, order, counters):
+    """Score of a non-terminal position for the mover, clipped to [low, high]: null-window
+    probes bisect the range, so a narrow range (a weak solve, a yes/no test) costs less."""
+    if winning_cells(current, mask) & playable_cells(mask):
+        return min((NUM_CELLS + 1 - moves) // 2, high)
+    wanted_low, wanted_high = low, high
+    low = max(low, -((NUM_CELLS - moves) // 2))
+    high = min(high, (NUM_CELLS + 1 - moves) // 2)
+    value = low
+    while low < high:
+        mid = low + (high - low) // 2
+        # Probe near zero first: small windows around a draw settle most positions quickest.
+        if mid <= 0 and _half(low) < mid:
+            mid = _half(low)
+        elif mid >= 0 and _half(high) > mid:
+            mid = _half(high)
+        result = _negamax(current, mask, moves, mid, mid + 1, keys, values, order, counters)
+        if counters[ABORTED]:
+            return 0
+        if result <= mid:
+            high = value = result
+        else:
+            low = value = result
+    return max(wanted_low, min(value, wanted_high))
+
+
+def _sign(x: int) -> int:
+    return (x > 0) - (x < 0)
+
+
+class ConnectFourSolver:
+    """A connect-four solver with its own transposition table (kept between calls)."""
+
+    def __init__(self, table_size: int = DEFAULT_TABLE_SIZE):
+        self.keys = np.full(table_size, -1, dtype=np.int64)
+        self.values = np.zeros(table_size, dtype=np.int8)
+        self._order = np.zeros((NUM_CELLS + 1, 2, WIDTH), dtype=np.int64)
+        self._counters = np.zeros(3, dtype=np.int64)
+        self.nodes = 0  # positions visited by the latest call
+
+    def clear(self) -> None:
+        self.keys[:] = -1
+        self.values[:] = 0
+
+    def score(
+        self,
+        state: np.ndarray,
+        low: int = MIN_SCORE - 3,
+        high: int = MAX_SCORE + 3,
+        max_nodes: int | None = None,
+    ) -> int:
+        """Pons' score of a non-terminal position for the mover, clipped to [low, high]
+        (a weak solve is `low=-1, high=1`; a narrower range is cheaper)."""
+        if is_terminal(state):
+            raise ValueError("the game is finished: use solve() for its result")
+        self._start(max_nodes)
+        return self._search(int(state[CURRENT]), int(state[MASK]), int(state[MOVES]), low, high)
+
+    def solve(
+        self, state: np.ndarray, exact_score: bool = False, max_nodes: int | None = None
+    ) -> SolverResult:
+        """Value for the mover and every column that keeps it; with `exact_score`, Pons' score
+        too (each child is then solved exactly, which costs more). `max_nodes` bounds the
+        total work of the call and raises `SolverBudgetExceededError` when spent."""
+        if is_terminal(state):
+            value = int(outcome(state)) * (1 if to_play(state) == 0 else -1)
+            stones = int(state[MOVES])
+            # The opponent placed the last stone: ceil(stones / 2) of them when it won.
+            score = 0 if value == 0 else -(NUM_CELLS // 2 + 1 - (stones + 1) // 2)
+            return SolverResult(value, np.zeros(0, dtype=np.int64), score)
+        self._start(max_nodes)
+        current, mask, moves = int(state[CURRENT]), int(state[MASK]), int(state[MOVES])
+        win_now = int(winning_cells(current, mask))
+        children: dict[int, int] = {}  # column -> child's mask, or -1 where the game ends
+        child_scores: dict[int, int] = {}  # column -> score for the mover, where known
+        for col in range(WIDTH):
+            column = int(column_mask(col))
+            if mask & column == column:
+                continue
+            move = (mask + (1 << (7 * col))) & column
+            if win_now & move:
+                child_scores[col] = (NUM_CELLS + 1 - moves) // 2
+            elif moves + 1 == NUM_CELLS:
+                child_scores[col] = 0
+            else:
+                children[col] = mask | move
+
+        def child_score(col: int, low: int, high: int) -> int:
+            """The mover's score after `col`, clipped to [low, high]."""
+            return -self._search(current ^ mask, children[col], moves + 1, -high, -low)
+
+        if exact_score:
+            child_scores.update({col: child_score(col, -99, 99) for col in children})
+            score = max(child_scores.values())
+            value = _sign(score)
+            best = [col for col, s in child_scores.items() if _sign(s) == value]
+            return SolverResult(value, np.array(best, dtype=np.int64), score)
+        # Weak: settle the position's value first, then test each child with one null window
+        # ("does this move also win?" or "does it hold the draw?"), the cheapest question.
+        value = _sign(self._search(current, mask, moves, -1, 1))
+        best = [col for col, s in child_scores.items() if _sign(s) == value]
+        for col in children:
+            keeps = (
+                value == -1  # every move loses
+                or (value == 1 and child_score(col, 0, 1) >= 1)
+                or (value == 0 and child_score(col, -1, 0) >= 0)
+            )
+            if keeps:
+                best.append(col)
+        return SolverResult(value, np.array(sorted(best), dtype=np.int64), None)
+
+    def _start(self, max_nodes: int | None) -> None:
+        self._counters[:] = 0
+        self._counters[LIMIT] = np.iinfo(np.int64).max if max_nodes is None else max_nodes
+        self.nodes = 0
+
+    def _search(self, current: int, mask: int, moves: int, low: int, high: int) -> int:
+        result = _score(
+            np.int64(current),
+            np.int64(mask),
+            np.int64(moves),
+            np.int64(low),
+            np.int64(high),
+            self.keys,
+            self.values,
+            self._order,
+            self._counters,
+        )
+        self.nodes = int(min(self._counters[NODES], self._counters[LIMIT]))
+        if self._counters[ABORTED]:
+            raise SolverBudgetExceededError(
+                f"connect-four solve gave up after max_nodes={self._counters[LIMIT]} positions"
+            )
+        return int(result)
+
+
+_shared: ConnectFourSolver | None = None
+
+
+def shared_solver() -> ConnectFourSolver:
+    """The process-wide solver behind `solve` (its table is allocated on first use)."""
+    global _shared
+    if _shared is None:
+        _shared = ConnectFourSolver()
+    return _shared
+
+
+def solve(
+    state: np.ndarray, exact_score: bool = False, max_nodes: int | None = None
+) -> SolverResult:
+    """Solve a connect-four state row with the shared solver (see `ConnectFourSolver.solve`)."""
+    return shared_solver().solve(state, exact_score=exact_score, max_nodes=max_nodes)
