@@ -116,6 +116,10 @@ def test_sgd_restore_and_mismatches(tmp_path) -> None:
     with pytest.raises(PonderError, match="channels"):
         AZTrainer(game, wider).restore(load_checkpoint(tmp_path / "good"))
 
+    adam = cfg.model_copy(update={"train": cfg.train.model_copy(update={"optimizer": "adam"})})
+    with pytest.raises(PonderError, match="optimizer 'sgd'"):
+        AZTrainer(game, adam).restore(load_checkpoint(tmp_path / "good"))
+
     other_game = {**meta, "game": "connect_four"}
     save_checkpoint(tmp_path / "other", tensors, other_game)
     with pytest.raises(PonderError, match="connect_four"):

@@ -153,6 +153,12 @@ class AZTrainer:
         extra = meta.get("trainer")
         if not isinstance(extra, dict):
             raise PonderError(f"{where} holds weights only, no trainer state to resume from")
+        saved_optimizer = (meta.get("config") or {}).get("train", {}).get("optimizer")
+        if saved_optimizer not in (None, self.cfg.train.optimizer):
+            raise PonderError(
+                f"{where} was trained with optimizer {saved_optimizer!r}, the config says "
+                f"{self.cfg.train.optimizer!r}"
+            )
         load_state_dict_checked(self.net, ckpt.section("model"), where)
         state = tensors_to_optimizer_state(ckpt.tensors, extra["optimizer"])
         try:
