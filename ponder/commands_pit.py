@@ -12,7 +12,7 @@ from ponder.errors import PonderError
 
 PIT_EPILOG = (
     "Players: random | uct:N[:c=C][:rollouts=R] | solver | solver:first | minimax | "
-    "openspiel:mcts:N | human | PATH@N[:t=T] (checkpoint, N simulations, @0 = raw policy). "
+    "openspiel:mcts:N | PATH@N[:t=T] (checkpoint, N simulations, @0 = raw policy). "
     "Two players: a head-to-head match (optionally --sprt). More: --round-robin (default) or "
     "--gauntlet (the first player against each other)."
 )
@@ -70,7 +70,11 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             int, typer.Option(help="Ray worker processes (0: play in this process).", min=0)
         ] = 0,
         openings: Annotated[
-            str, typer.Option(help="auto | none | all:K | random:K[:N] (see docs).")
+            str,
+            typer.Option(
+                help="auto (tic-tac-toe: all 1-ply, connect four: all 2-ply, else 64 random "
+                "2-ply) | none | all:K | random:K[:N]."
+            ),
         ] = "auto",
         batch: Annotated[
             int, typer.Option(help="Games advanced together in one batch.", min=2)
