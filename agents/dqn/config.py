@@ -1,0 +1,106 @@
+"""The DQN config: every switch that separates vanilla DQN, Double DQN and a Rainbow-lite agent
+is a key here, so those are YAML files in configs/, not code forks. Steps are agent steps
+(one action of one env = 4 emulator frames on Atari) unless a key says frames or updates."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from ponder.config import StrictModel
+
+
+class EnvConfig(StrictModel):
+    type: Literal["atari", "classic"] = "atari"
+    game: str = "pong"  # ALE ROM id (breakout, ms_pacman) or a gymnasium id (CartPole-v1)
+    protocol: Literal["machado", "nature"] = "machado"  # Atari only; see envs/atari/protocols
+    num_envs: int = Field(8, ge=1, le=1024)
+
+
+class NetworkConfig(StrictModel):
+    torso: Literal["nature_cnn", "mlp"] = "nature_cnn"
+    mlp_hidden: list[int] = Field(default_factory=lambda: [128, 128])
+    head_hidden: int = Field(512, ge=1)  # width of the Q (or value/advantage) hidden layer
+    dueling: bool = True
+
+
+class AgentConfig(StrictModel):
+    double: bool = True  # the online net picks the bootstrap action, the target net scores it
+    n_step: int = Field(3, ge=1, le=100)
+    gamma: float = Field(0.99, gt=0.0, le=1.0)
+    loss: Literal["huber", "mse"] = "huber"
+    lr: float = Field(6.25e-5, gt=0.0)
+    adam_eps: float = Field(1.5e-4, gt=0.0)
+    max_grad_norm: float | None = Field(10.0, gt=0.0)
+    target_update: Literal["hard", "polyak"] = "hard"
+    target_period: int = Field(2000, ge=1)  # updates between hard copies
+    target_tau: float = Field(0.005, gt=0.0, le=1.0)  # Polyak rate per update
+
+
+class ReplayConfig(StrictModel):
+    capacity: int = Field(1_000_000, ge=64)
+    prioritized: bool = True
+    alpha: float = Field(0.5, ge=0.0)
+    beta_start: float = Field(0.4, ge=0.0, le=1.0)  # annealed linearly to 1 over training
+    priority_eps: float = Field(1e-6, gt=0.0)
+    reward_clip: bool = True  # clip rewards to [-1, 1] for learning; scores stay unclipped
+    save_with_checkpoint: bool = False  # write the whole buffer (.npy) for an exact resume
+
+
+class TrainConfig(StrictModel):
+    total_steps: int = Field(10_000_000, ge=1)
+    learning_starts: int = Field(80_000, ge=1)
+    batch_size: int = Field(32, ge=1)
+    replay_ratio: float = Field(0.25, gt=0.0)  # gradient updates per agent step
+    eps_start: float = Field(1.0, ge=0.0, le=1.0)
+    eps_end: float = Field(0.01, ge=0.0, le=1.0)
+    eps_decay_steps: int = Field(250_000, ge=1)
+    log_every: int = Field(10_000, ge=1)
+    checkpoint_every: int = Field(250_000, ge=1)
+    keep_checkpoints: int = Field(3, ge=1)
+    stop_return: float | None = None  # stop once an evaluation's mean return reaches this
+    torch_threads: int = Field(0, ge=0)  # 0: torch's own choice
+
+
+class EvalConfig(StrictModel):
+    every: int = Field(250_000, ge=1)  # agent steps between evaluations (and one at the end)
+    episodes: int = Field(10, ge=1)
+    epsilon: float = Field(0.001, ge=0.0, le=1.0)
+    num_envs: int = Field(8, ge=1)
+    max_frames: int | None = Field(None, ge=1)  # per-episode cap; None: the protocol's
+    seed_offset: int = 1_000_000  # eval envs never share seeds with training envs
+
+
+class ApexConfig(StrictModel):
+    """Ape-X scale-out (`--actors N`): actors with an epsilon ladder feed the learner."""
+
+    actors: int = Field(0, ge=0)
+    envs_per_actor: int = Field(4, ge=1)
+    eps_base: float = Field(0.4, ge=0.0, le=1.0)  # actor i acts with eps_base^(1+i/(N-1)*alpha)
+    eps_alpha: float = Field(7.0, ge=0.0)
+    steps_per_chunk: int = Field(50, ge=1)  # agent steps per env shipped in one chunk
+    weights_every: int = Field(50, ge=1)  # learner updates between weight publications
+    max_restarts: int = Field(3, ge=0)  # consecutive deaths of one actor before giving up
+
+
+class DQNConfig(StrictModel):
+    seed: int = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    env: EnvConfig = Field(default_factory=EnvConfig)
+    network: NetworkConfig = Field(default_factory=NetworkConfig)
+    agent: AgentConfig = Field(default_factory=AgentConfig)
+    replay: ReplayConfig = Field(default_factory=ReplayConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    eval: EvalConfig = Field(default_factory=EvalConfig)
+    apex: ApexConfig = Field(default_factory=ApexConfig)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DQNConfig:
+        if self.env.type == "classic" and self.network.torso != "mlp":
+            raise ValueError("network.torso must be 'mlp' for env.type 'classic'")
+        if self.env.type == "atari" and self.network.torso != "nature_cnn":
+            raise ValueError("network.torso must be 'nature_cnn' for env.type 'atari'")
+        if self.train.eps_end > self.train.eps_start:
+            raise ValueError("train.eps_end must not exceed train.eps_start")
+        return self

@@ -1,0 +1,176 @@
+"""The single-process DQN loop, the default on one machine: act in N vectorized envs, store one
+frame per env step, and run `replay_ratio` gradient updates per agent step once the replay
+holds `learning_starts` steps. Evaluations and checkpoints happen at fixed step intervals."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from ponder.agents.dqn.config import DQNConfig
+from ponder.agents.dqn.evaluation import EvalResult
+from ponder.agents.dqn.learner import DQNLearner, resolve_device
+from ponder.agents.dqn.progress import TrainProgress
+from ponder.agents.dqn.training import (
+    Counters,
+    RecentEpisodes,
+    Stopwatch,
+    beta_at,
+    env_info,
+    epsilon_at,
+    log_evaluation,
+    make_replay,
+    restore_training_checkpoint,
+    run_evaluation,
+    save_training_checkpoint,
+    session_seed,
+)
+from ponder.envs.atari.make import make_envs
+from ponder.rundir import RunDir
+
+
+@dataclass
+class TrainSummary:
+    step: int
+    updates: int
+    stop_reason: str
+    last_eval: EvalResult | None
+    checkpoint: Any
+
+
+def crossed(before: int, after: int, every: int) -> bool:
+    """Whether a multiple of `every` lies in (before, after]."""
+    return after // every > before // every
+
+
+def train_single(
+    cfg: DQNConfig, run: RunDir, resume: bool = False, show_progress: bool = True
+) -> TrainSummary:
+    if cfg.train.torch_threads:
+        torch.set_num_threads(cfg.train.torch_threads)
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    device = resolve_device(cfg.device)
+
+    envs = make_envs(cfg.env.type, cfg.env.game, cfg.env.protocol, cfg.env.num_envs, seed=0)
+    info = env_info(cfg, envs)
+    learner = DQNLearner(cfg, envs.stack, envs.frame_shape, envs.num_actions, device)
+    replay = make_replay(cfg, envs, cfg.env.num_envs)
+    counters, replay_restored, last_eval = Counters(), False, None
+    if resume:
+        counters, replay_restored, last_eval = restore_training_checkpoint(
+            run, cfg, learner, replay, rng, info
+        )
+    counters.sessions += 1
+    envs.seed = session_seed(cfg, counters.sessions)
+    watch = Stopwatch(counters)
+    recent = RecentEpisodes()
+
+    streams = np.arange(cfg.env.num_envs)
+    num_envs = cfg.env.num_envs
+    frames = envs.reset()
+    replay.begin(streams, frames, np.ones(num_envs, bool), np.zeros(num_envs, bool))
+    credit = 0.0
+    losses: list[float] = []
+    stop_reason = "total_steps reached"
+    rate_mark = (time.monotonic(), counters.step)
+    rate: float | None = None
+    checkpoint = None
+    title = f"dqn {info['game']}" + (f" ({cfg.env.protocol})" if cfg.env.type == "atari" else "")
+    if resume:
+        note = "with its replay buffer" if replay_restored else "with an empty replay buffer"
+        start_note = f"resumed {run.path} at step {counters.step} {note}"
+    else:
+        start_note = f"training in {run.path}"
+
+    def checkpoint_now() -> Any:
+        watch.tick()
+        return save_training_checkpoint(run, cfg, learner, replay, counters, rng, info, last_eval)
+
+    with TrainProgress(title, cfg.train.total_steps, counters.step, show_progress) as bar:
+        bar.message(start_note)
+        try:
+            while counters.step < cfg.train.total_steps:
+                eps = epsilon_at(cfg, counters.step)
+                actions = learner.act(replay.head_stacks(streams), eps, rng)
+                out = envs.step(actions)
+                replay.commit(streams, actions, out.rewards, out.terminal)
+                replay.begin(streams, out.frames, out.first, out.final)
+                live = int(num_envs - out.first.sum())
+                before = counters.step
+                counters.step += live
+                if out.episode_returns:
+                    counters.episodes += len(out.episode_returns)
+                    recent.add(out.episode_returns, out.episode_lengths)
+
+                if replay.size >= cfg.train.learning_starts and replay.sampleable_mass > 0:
+                    credit += live * cfg.train.replay_ratio
+                    beta = beta_at(cfg, counters.step)
+                    while credit >= 1.0:
+                        batch = replay.sample(cfg.train.batch_size, rng, beta)
+                        td_abs, loss = learner.update(batch)
+                        replay.update_priorities(batch.index, td_abs)
+                        losses.append(loss)
+                        credit -= 1.0
+
+                step = counters.step
+                if crossed(before, step, 1000) or step >= cfg.train.total_steps:
+                    now = time.monotonic()
+                    if now > rate_mark[0]:
+                        rate = (step - rate_mark[1]) / (now - rate_mark[0])
+                    rate_mark = (now, step)
+                    loss_now = float(np.mean(losses[-100:])) if losses else None
+                    bar.update(step, rate, recent.window_mean(), loss_now, eps)
+                if crossed(before, step, cfg.train.log_every):
+                    values = {
+                        **recent.drain(),
+                        "loss": float(np.mean(losses)) if losses else None,
+                        "epsilon": eps,
+                        "updates": learner.updates,
+                        "steps_per_s": rate,
+                        "replay_size": replay.size,
+                    }
+                    losses = []
+                    run.log(step, {k: v for k, v in values.items() if v is not None})
+                    bar.log_line(step, values)
+                if crossed(before, step, cfg.eval.every):
+                    last_eval = run_evaluation(cfg, learner, step)
+                    counters.last_eval_step = step
+                    log_evaluation(run, last_eval)
+                    bar.message(_eval_line(last_eval))
+                    if (
+                        cfg.train.stop_return is not None
+                        and last_eval.mean >= cfg.train.stop_return
+                    ):
+                        stop_reason = f"evaluation mean {last_eval.mean:.1f} >= stop_return"
+                        break
+                if crossed(before, step, cfg.train.checkpoint_every):
+                    checkpoint = checkpoint_now()
+        except KeyboardInterrupt:
+            checkpoint_now()
+            envs.close()
+            run.close()
+            raise
+        if counters.last_eval_step != counters.step:
+            last_eval = run_evaluation(cfg, learner, counters.step)
+            counters.last_eval_step = counters.step
+            log_evaluation(run, last_eval)
+            bar.message(_eval_line(last_eval))
+        checkpoint = checkpoint_now()
+        bar.message(f"stopped at step {counters.step}: {stop_reason}; checkpoint {checkpoint}")
+    envs.close()
+    run.close()
+    return TrainSummary(counters.step, learner.updates, stop_reason, last_eval, checkpoint)
+
+
+def _eval_line(result: EvalResult) -> str:
+    protocol = f", {result.protocol['name']} protocol" if result.protocol else ""
+    return (
+        f"eval @{result.step}: mean {result.mean:.2f} median {result.median:.2f} "
+        f"95% CI [{result.ci95_low:.2f}, {result.ci95_high:.2f}] over {result.episodes} "
+        f"episodes (eps {result.epsilon}{protocol})"
+    )

@@ -1,0 +1,272 @@
+"""What the single-process loop and the Ape-X driver share: counters that survive a resume, the
+epsilon and beta schedules, periodic evaluation, and checkpoints that restore a run exactly
+(networks, optimizer, counters, random generators and, optionally, the replay buffer).
+
+The one thing a resume cannot restore is the emulators' state mid-episode (the ALE vector env
+exposes no snapshot): every env starts a fresh episode, and the replay marks each stream as
+cut so no n-step return spans the gap.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ponder.agents.dqn.config import DQNConfig
+from ponder.agents.dqn.evaluation import EvalResult, evaluate
+from ponder.agents.dqn.replay import FrameReplay
+from ponder.envs.atari.make import make_envs
+from ponder.envs.atari.protocols import get_protocol
+from ponder.errors import PonderError
+from ponder.rundir import RunDir
+
+ALGORITHM = "dqn"
+REPLAY_FOLDER = "replay"
+
+
+@dataclass
+class Counters:
+    step: int = 0  # agent steps taken (dead autoreset steps excluded)
+    episodes: int = 0
+    wall_seconds: float = 0.0  # summed over every session of the run
+    sessions: int = 0
+    last_eval_step: int = -1
+    actor_restarts: int = 0
+
+
+@dataclass
+class RecentEpisodes:
+    """Training episodes since the last log line, plus a 100-episode window for the bar."""
+
+    returns: list[float] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)
+    window: deque = field(default_factory=lambda: deque(maxlen=100))
+
+    def add(self, returns: list[float], lengths: list[int]) -> None:
+        self.returns += returns
+        self.lengths += lengths
+        self.window.extend(returns)
+
+    def window_mean(self) -> float | None:
+        return float(np.mean(self.window)) if self.window else None
+
+    def drain(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        if self.returns:
+            out = {
+                "episode_return": float(np.mean(self.returns)),
+                "episode_length": float(np.mean(self.lengths)),
+                "episodes_logged": len(self.returns),
+            }
+        self.returns, self.lengths = [], []
+        return out
+
+
+def epsilon_at(cfg: DQNConfig, step: int) -> float:
+    """Linear decay from eps_start to eps_end over eps_decay_steps, then flat."""
+    t = cfg.train
+    frac = min(1.0, step / t.eps_decay_steps)
+    return t.eps_start + frac * (t.eps_end - t.eps_start)
+
+
+def beta_at(cfg: DQNConfig, step: int) -> float:
+    """Importance-sampling exponent, annealed to 1 by the end of training (Schaul et al.)."""
+    frac = min(1.0, step / cfg.train.total_steps)
+    return cfg.replay.beta_start + frac * (1.0 - cfg.replay.beta_start)
+
+
+def protocol_info(cfg: DQNConfig) -> dict[str, Any] | None:
+    return get_protocol(cfg.env.protocol).describe() if cfg.env.type == "atari" else None
+
+
+def env_info(cfg: DQNConfig, envs: Any) -> dict[str, Any]:
+    return {
+        "type": cfg.env.type,
+        "game": envs.game,
+        "protocol": protocol_info(cfg),
+        "num_actions": envs.num_actions,
+        "frame_shape": list(envs.frame_shape),
+        "stack": envs.stack,
+    }
+
+
+def make_replay(cfg: DQNConfig, envs: Any, num_streams: int) -> FrameReplay:
+    r = cfg.replay
+    return FrameReplay(
+        r.capacity,
+        num_streams,
+        envs.frame_shape,
+        envs.frame_dtype,
+        stack=envs.stack,
+        n_step=cfg.agent.n_step,
+        gamma=cfg.agent.gamma,
+        prioritized=r.prioritized,
+        alpha=r.alpha,
+        priority_eps=r.priority_eps,
+        reward_clip=r.reward_clip,
+        num_actions=envs.num_actions,
+    )
+
+
+def session_seed(cfg: DQNConfig, session: int, *extra: int) -> int:
+    """A fresh env seed for each session (and actor), so a resume does not replay episodes."""
+    return int(np.random.SeedSequence([cfg.seed, session, *extra]).generate_state(1)[0] >> 1)
+
+
+def run_evaluation(cfg: DQNConfig, policy: Any, step: int) -> EvalResult:
+    e = cfg.eval
+    envs = make_envs(
+        cfg.env.type,
+        cfg.env.game,
+        cfg.env.protocol,
+        min(e.num_envs, e.episodes),
+        seed=cfg.seed + e.seed_offset + step,
+        training=False,
+        max_frames=e.max_frames,
+    )
+    try:
+        rng = np.random.default_rng([cfg.seed, e.seed_offset, step])
+        return evaluate(policy, envs, e.episodes, e.epsilon, rng, step, protocol_info(cfg))
+    finally:
+        envs.close()
+
+
+def log_evaluation(run: RunDir, result: EvalResult) -> dict[str, Any]:
+    values = {
+        "eval/mean": result.mean,
+        "eval/median": result.median,
+        "eval/ci95_low": result.ci95_low,
+        "eval/ci95_high": result.ci95_high,
+        "eval/episodes": result.episodes,
+        "eval/epsilon": result.epsilon,
+        "eval/max_frames": result.max_frames,
+        "eval/protocol": result.protocol["name"] if result.protocol else None,
+        "eval/returns": result.returns,
+    }
+    run.log(result.step, values)
+    return values
+
+
+# -- checkpoints ------------------------------------------------------------------------------
+def save_training_checkpoint(
+    run: RunDir,
+    cfg: DQNConfig,
+    learner: Any,
+    replay: FrameReplay | None,
+    counters: Counters,
+    rng: np.random.Generator,
+    envs_info: dict[str, Any],
+    last_eval: EvalResult | None,
+) -> Path:
+    """Replay first (if asked), then weights + metadata, then the latest pointer: a kill at any
+    point leaves the previous checkpoint whole, and a replay is only trusted if its step
+    matches the checkpoint's."""
+    replay_step = None
+    if replay is not None and cfg.replay.save_with_checkpoint:
+        replay.save(run.path / REPLAY_FOLDER, extra={"step": counters.step})
+        replay_step = counters.step
+    tensors, learner_meta = learner.state_tensors()
+    meta = {
+        "algorithm": ALGORITHM,
+        "game": envs_info["game"],
+        "env": envs_info,
+        "network": learner.network_info(),
+        "step": counters.step,
+        "counters": asdict(counters),
+        "learner": learner_meta,
+        "rng": rng.bit_generator.state,
+        "replay_step": replay_step,
+        "compute": {
+            "agent_steps": counters.step,
+            "emulator_frames": counters.step * (envs_info["protocol"] or {}).get("frame_skip", 1),
+            "updates": learner.updates,
+            "wall_seconds": round(counters.wall_seconds, 3),
+        },
+        "last_eval": last_eval.record() if last_eval is not None else None,
+    }
+    return run.save_checkpoint(counters.step, tensors, meta, keep=cfg.train.keep_checkpoints)
+
+
+def restore_training_checkpoint(
+    run: RunDir,
+    cfg: DQNConfig,
+    learner: Any,
+    replay: FrameReplay | None,
+    rng: np.random.Generator,
+    envs_info: dict[str, Any],
+) -> tuple[Counters, bool, EvalResult | None]:
+    """Load the run's latest checkpoint into `learner`, `rng` and (when saved) `replay`.
+    Returns (counters, whether the replay was restored, the last evaluation)."""
+    ckpt = run.load_latest(
+        expect={"algorithm": ALGORITHM, "game": envs_info["game"]}, device=str(learner.device)
+    )
+    meta = ckpt.metadata
+    if meta["env"]["protocol"] != envs_info["protocol"]:
+        raise PonderError(
+            f"checkpoint {ckpt.path} was trained under protocol "
+            f"{(meta['env']['protocol'] or {}).get('name')!r}; scores do not carry across"
+        )
+    learner.load_state(ckpt)
+    counters = Counters(**meta["counters"])
+    rng.bit_generator.state = meta["rng"]
+    restored = False
+    folder = run.path / REPLAY_FOLDER
+    if replay is not None and meta.get("replay_step") is not None and folder.is_dir():
+        saved_step = replay.saved_extra(folder).get("step")
+        if saved_step == meta["replay_step"]:
+            replay.load(folder)
+            replay.mark_broken(np.arange(replay.num_streams))
+            restored = True
+    last = meta.get("last_eval")
+    last_eval = EvalResult(**last) if last else None
+    return counters, restored, last_eval
+
+
+def prepare_run(
+    config: str | Path | None,
+    overrides: list[str],
+    out: str | Path | None = None,
+    resume: str | Path | None = None,
+) -> tuple[DQNConfig, RunDir, bool]:
+    """(validated config, run directory, whether there is a checkpoint to resume from).
+
+    A resumed run reads its own config.yaml; `overrides` still apply (to extend
+    `train.total_steps`, say) and the updated config is written back. Bad configs and unknown
+    games fail with one line before any directory is made.
+    """
+    from ponder.config import apply_overrides, dump_config, read_yaml, validate_config
+    from ponder.envs.atari.make import check_env
+
+    if resume is not None:
+        if config is not None or out is not None:
+            raise PonderError("--resume continues a run with its own config; drop --config/--out")
+        run = RunDir.open(resume)
+        cfg = validate_config(DQNConfig, apply_overrides(read_yaml(run.config_path()), overrides))
+        check_env(cfg.env.type, cfg.env.game, cfg.env.protocol)
+        run.write_config(dump_config(cfg))
+        return cfg, run, run.latest_checkpoint() is not None
+    if config is None:
+        raise PonderError("give --config configs/atari/<game>.yaml (or --resume RUN_DIR)")
+    cfg = validate_config(DQNConfig, apply_overrides(read_yaml(config), overrides))
+    game = check_env(cfg.env.type, cfg.env.game, cfg.env.protocol)
+    run = RunDir.create(out, prefix=f"dqn-{game}")
+    run.write_config(dump_config(cfg))
+    return cfg, run, False
+
+
+class Stopwatch:
+    """Wall time of this session, added to the run's total at each checkpoint."""
+
+    def __init__(self, counters: Counters):
+        self.counters = counters
+        self.mark = time.monotonic()
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        self.counters.wall_seconds += now - self.mark
+        self.mark = now

@@ -1,0 +1,106 @@
+"""N Atari games stepped by ale-py's C++ threads (`ale_py.AtariVectorEnv`), one frame per step.
+
+The emulator does the standard preprocessing natively: frame skip with max-pooling over the
+last two frames, 84x84 grayscale, no-op starts and fire reset as the protocol says. It is asked
+for a stack of ONE frame: the agent's 4-frame stack is read back from the replay's frame store,
+so no frame is kept twice. Rewards come back unclipped (clipping is a learning choice, made at
+sample time) and life loss is detected here from the lives counter, because the emulator's own
+`episodic_life` restarts the whole game on a lost life instead of playing on.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ponder.envs.atari.games import check_game_id
+from ponder.envs.atari.protocols import AtariProtocol
+from ponder.envs.atari.step import EnvStep, EpisodeTracker
+
+FRAME_SHAPE = (84, 84)
+FRAME_STACK = 4
+
+
+class AtariEnvs:
+    frame_shape = FRAME_SHAPE
+    frame_dtype = np.dtype(np.uint8)
+    stack = FRAME_STACK
+
+    def __init__(
+        self,
+        game: str,
+        protocol: AtariProtocol,
+        num_envs: int,
+        seed: int,
+        *,
+        training: bool = True,
+        max_frames: int | None = None,
+        num_threads: int = 0,
+    ):
+        """`training=False` makes life loss never terminal (evaluation plays whole games);
+        `max_frames` overrides the protocol's per-episode frame cap (recorded by the caller)."""
+        from ale_py import AtariVectorEnv
+
+        self.game = check_game_id(game)
+        self.protocol = protocol
+        self.num_envs = num_envs
+        self.seed = seed
+        self.life_loss_terminal = protocol.life_loss_terminal and training
+        self.max_frames = max_frames or protocol.max_frames_per_episode
+        self.env = AtariVectorEnv(
+            self.game,
+            num_envs,
+            num_threads=num_threads or min(num_envs, os.cpu_count() or 1),
+            max_num_frames_per_episode=self.max_frames,
+            repeat_action_probability=protocol.repeat_action_probability,
+            full_action_space=protocol.full_action_space,
+            autoreset_mode="NextStep",
+            img_height=FRAME_SHAPE[0],
+            img_width=FRAME_SHAPE[1],
+            grayscale=True,
+            stack_num=1,
+            frameskip=protocol.frame_skip,
+            maxpool=True,
+            noop_max=protocol.noop_max,
+            episodic_life=False,
+            life_loss_info=False,
+            reward_clipping=False,
+            use_fire_reset=protocol.fire_reset,
+        )
+        self.num_actions = int(self.env.single_action_space.n)
+        self.tracker = EpisodeTracker(num_envs)
+        self.lives = np.zeros(num_envs, dtype=np.int32)
+        self.ended = np.zeros(num_envs, dtype=bool)
+
+    def reset(self) -> np.ndarray:
+        """Start every env on a new episode; returns the first frames (N, 84, 84)."""
+        obs, info = self.env.reset(seed=self.seed)
+        self.lives = np.asarray(info["lives"], dtype=np.int32).copy()
+        self.ended[:] = False
+        self.tracker.reset()
+        return obs[:, 0]
+
+    def step(self, actions: np.ndarray) -> EnvStep:
+        obs, rewards, terminated, truncated, info = self.env.step(actions.astype(np.int64))
+        first = self.ended.copy()
+        lives = np.asarray(info["lives"], dtype=np.int32)
+        life_lost = (lives < self.lives) & ~first
+        self.lives = lives.copy()
+        final = terminated | truncated
+        terminal = terminated.copy()
+        if self.life_loss_terminal:
+            terminal |= life_lost
+        self.ended = final
+        step = EnvStep(
+            frames=obs[:, 0],
+            rewards=rewards.astype(np.float32),
+            terminal=terminal,
+            final=final,
+            first=first,
+        )
+        self.tracker.record(step)
+        return step
+
+    def close(self) -> None:
+        self.env.close()
