@@ -82,7 +82,7 @@ def test_value_and_optimal_set_match_openspiel_alpha_beta(stones):
 
 
 def test_exact_scores_match_brute_force():
-    solver = ConnectFourSolver(table_size=1 << 16)
+    solver = ConnectFourSolver(table_bits=16)
     for history in _positions(37, 12, seed=5):
         expected = _brute_force_score(_spiel_state(history))
         result = solver.solve(_state(history), exact_score=True)
@@ -94,7 +94,7 @@ def test_exact_scores_match_brute_force():
 def test_known_scores():
     # Columns numbered 1-7: "4455" lets the mover win with its 4th stone; in "44455554221"
     # the mover loses to the opponent's 7th stone whatever it plays.
-    assert ConnectFourSolver(table_size=1 << 16).score(_state([3, 3, 4, 4])) == 18
+    assert ConnectFourSolver(table_bits=16).score(_state([3, 3, 4, 4])) == 18
     result = solve(_state([int(ch) - 1 for ch in "44455554221"]), exact_score=True)
     assert result.score == -15 and result.value == -1
     assert result.best_actions.tolist() == c4.GAME.legal_actions(_state([])).tolist()
@@ -110,11 +110,11 @@ def test_finished_games():
 
 def test_budget_exhaustion_is_reported_and_leaves_the_table_sound():
     history = [int(ch) for ch in "5262045426321145"]  # about 100 000 positions to solve
-    solver = ConnectFourSolver(table_size=1 << 20)
+    solver = ConnectFourSolver(table_bits=20)
     with pytest.raises(SolverBudgetExceededError, match="max_nodes=1000"):
         solver.solve(_state(history), max_nodes=1000)
     after_abort = solver.solve(_state(history))
-    fresh = ConnectFourSolver(table_size=1 << 20).solve(_state(history))
+    fresh = ConnectFourSolver(table_bits=20).solve(_state(history))
     assert after_abort.value == fresh.value
     assert after_abort.best_actions.tolist() == fresh.best_actions.tolist()
     assert solver.nodes > 1000

@@ -24,12 +24,14 @@ import numpy as np
 from numba import njit
 
 from ponder.envs.board.connect_four import (
+    BOARD_MASK,
     CURRENT,
     MASK,
     MOVES,
     NUM_CELLS,
     WIDTH,
     column_mask,
+    has_four,
     is_terminal,
     outcome,
     playable_cells,
@@ -42,8 +44,11 @@ MIN_SCORE = -(NUM_CELLS // 2) + 3  # the quickest possible loss for the mover
 MAX_SCORE = (NUM_CELLS + 1) // 2 - 3  # the quickest possible win for a mover who cannot win now
 # Table values: 0 empty, 1..UPPER_TOP an upper bound, above it a lower bound (Pons' encoding).
 UPPER_TOP = MAX_SCORE - MIN_SCORE + 1
+EVEN_ROWS = sum(0b010101 << (7 * c) for c in range(WIDTH))  # rows 0, 2, 4 (0 is the bottom)
+ODD_ROWS = sum(0b101010 << (7 * c) for c in range(WIDTH))  # rows 1, 3, 5
 COLUMN_ORDER = np.array([3, 2, 4, 1, 5, 0, 6], dtype=np.int64)  # centre first
-DEFAULT_TABLE_SIZE = 4_194_301  # a prime near 2**22: ~38 MB of keys and values
+DEFAULT_TABLE_BITS = 22  # 2**22 entries: ~38 MB of keys and bounds
+HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # 2**64 / golden ratio: spreads nearby keys
 
 
 def _cell_lines() -> np.ndarray:
@@ -61,7 +66,7 @@ def _cell_lines() -> np.ndarray:
 
 
 CELL_LINES = _cell_lines()
-NODES, LIMIT, ABORTED = 0, 1, 2  # slots of the counters array
+NODES, LIMIT, ABORTED, SHIFT = 0, 1, 2, 3  # slots of the counters array
 
 
 class SolverBudgetExceededError(RuntimeError):
@@ -75,6 +80,13 @@ def _popcount(x):
         x &= x - 1
         count += 1
     return count
+
+
+@njit(cache=True)
+def _slot(key, shift):
+    """Table index of a key: the top bits of a multiplicative hash, so that keys that differ
+    only in high columns do not collide."""
+    return np.int64((np.uint64(key) * HASH_MULTIPLIER) >> np.uint64(shift))
 
 
 @njit(cache=True)
@@ -97,6 +109,22 @@ def non_losing_moves(current, mask):
 
 
 @njit(cache=True)
+def _claimeven_bound(current, mask):
+    """Upper bound on the mover's score when every column has an even number of empty cells.
+
+    The opponent can then answer every move on top of it in the same column ("claimeven",
+    from Allis' analysis), taking every empty cell of an odd row (0-based) and leaving the
+    mover the even rows. If the mover cannot make four with those, it cannot win (bound 0); if
+    the opponent's cells then hold four, the mover loses (bound -1)."""
+    empty = BOARD_MASK ^ mask
+    if has_four(current | (empty & EVEN_ROWS)):
+        return MAX_SCORE + 3  # no bound
+    if has_four((current ^ mask) | (empty & ODD_ROWS)):
+        return -1
+    return 0
+
+
+@njit(cache=True)
 def _negamax(current, mask, moves, alpha, beta, keys, values, order, counters):
     """Score of a position whose mover cannot win at once, clipped to [alpha, beta]."""
     counters[NODES] += 1
@@ -114,12 +142,14 @@ def _negamax(current, mask, moves, alpha, beta, keys, values, order, counters):
         if alpha >= beta:
             return alpha
     high = (NUM_CELLS - 1 - moves) // 2
+    if (playable_cells(mask) & ODD_ROWS) == 0:
+        high = min(high, _claimeven_bound(current, mask))
     if beta > high:
         beta = high
         if alpha >= beta:
             return beta
     key = current + mask
-    slot = key % keys.shape[0]
+    slot = _slot(key, counters[SHIFT])
     if keys[slot] == key:
         stored = np.int64(values[slot])
         if stored > UPPER_TOP:
@@ -134,6 +164,19 @@ def _negamax(current, mask, moves, alpha, beta, keys, values, order, counters):
                 beta = high
                 if alpha >= beta:
                     return beta
+
+    # Enhanced transposition cutoff: a child already known to be bad enough for the opponent
+    # ends the search here without ordering or searching anything.
+    rest = candidates
+    while rest:
+        move = rest & -rest
+        rest ^= move
+        child_key = (current ^ mask) + (mask | move)
+        child_slot = _slot(child_key, counters[SHIFT])
+        if keys[child_slot] == child_key:
+            stored = np.int64(values[child_slot])
+            if stored <= UPPER_TOP and -(stored + MIN_SCORE - 1) >= beta:
+                return -(stored + MIN_SCORE - 1)
 
     # Order the candidates: most winning cells created first, then cells on more lines.
     count = 0
@@ -206,11 +249,13 @@ def _sign(x: int) -> int:
 class ConnectFourSolver:
     """A connect-four solver with its own transposition table (kept between calls)."""
 
-    def __init__(self, table_size: int = DEFAULT_TABLE_SIZE):
+    def __init__(self, table_bits: int = DEFAULT_TABLE_BITS):
+        table_size = 1 << table_bits
         self.keys = np.full(table_size, -1, dtype=np.int64)
         self.values = np.zeros(table_size, dtype=np.int8)
         self._order = np.zeros((NUM_CELLS + 1, 2, WIDTH), dtype=np.int64)
-        self._counters = np.zeros(3, dtype=np.int64)
+        self._counters = np.zeros(4, dtype=np.int64)
+        self._shift = 64 - table_bits
         self.nodes = 0  # positions visited by the latest call
 
     def clear(self) -> None:
@@ -286,6 +331,7 @@ class ConnectFourSolver:
 
     def _start(self, max_nodes: int | None) -> None:
         self._counters[:] = 0
+        self._counters[SHIFT] = self._shift
         self._counters[LIMIT] = np.iinfo(np.int64).max if max_nodes is None else max_nodes
         self.nodes = 0
 
