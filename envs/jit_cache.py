@@ -74,9 +74,12 @@ class _StableClosureCache(FunctionCache):
 _DISPATCHERS: dict[tuple[str, str, str], Dispatcher] = {}
 
 
-def njit_closure(func: Callable) -> Dispatcher:
-    """`njit(cache=True)` for a function that closes over other jitted functions."""
+def njit_closure(func: Callable, **options: Any) -> Dispatcher:
+    """`njit(cache=True)` for a function that closes over other jitted functions; `options`
+    go to `njit` (and into the cache key)."""
     digest = _closure_digest(func)
+    if options:
+        digest = hashlib.sha256(repr((digest, sorted(options.items()))).encode()).hexdigest()
     key = (func.__module__, func.__qualname__, digest)
     if key in _DISPATCHERS:
         return _DISPATCHERS[key]
@@ -84,7 +87,7 @@ def njit_closure(func: Callable) -> Dispatcher:
     # factory shares it: two of them compiled in different processes and loaded from the cache
     # into one would collide. The digest makes the name (and the cache file) per closure.
     func.__qualname__ = f"{func.__qualname__}_{digest[:16]}"
-    dispatcher = njit(func)
+    dispatcher = njit(func, **options)
     # Numba has no public hook for the cache key; `_cache` is where enable_caching puts it.
     dispatcher._cache = _StableClosureCache(func, digest)
     _DISPATCHERS[key] = dispatcher
