@@ -74,6 +74,7 @@ class RolloutEvaluator:
 
             self._kernel = rollout_kernel(game)
             self._mask = np.zeros(game.num_actions, dtype=np.bool_)
+            self._row = np.zeros(game.state_len, dtype=game.state_dtype)
             seed_numba_rng(seed)
 
     def __call__(self, planes: np.ndarray, legal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -87,7 +88,7 @@ class RolloutEvaluator:
     ) -> tuple[np.ndarray, np.ndarray]:
         values = np.zeros(len(legal), dtype=np.float32)
         if self.native:
-            self._kernel(np.asarray(states), self.rollouts, values, self._mask)
+            self._kernel(np.asarray(states), self.rollouts, values, self._row, self._mask)
         else:
             for i, state in enumerate(states):
                 values[i] = self._spiel_value(state)

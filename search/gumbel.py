@@ -29,7 +29,15 @@ import math
 import numpy as np
 from numba import njit
 
-from ponder.search.layout import ILLEGAL
+from ponder.search.layout import (
+    E_CHILD,
+    E_INFLIGHT,
+    E_PRIOR,
+    E_VALUE,
+    E_VISITS,
+    ILLEGAL,
+    N_RAW_VALUE,
+)
 
 
 def _halving_schedule(m: int, num_simulations: int) -> list[int]:
@@ -59,73 +67,76 @@ def considered_visit_table(max_considered: int, num_simulations: int) -> np.ndar
     return table
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def completed_q(tree, b, node, virtual_loss, out_q):
     """Fill `out_q[a]` for the legal actions of `node` with the completed Q (node mover's view);
     returns max_a N(a). In-flight descents count as visits that lost `virtual_loss` each."""
-    num_actions = tree.child.shape[2]
+    num_actions = tree.edges_i.shape[2]
     sum_n = 0
     max_n = 0
     sum_p = 0.0
     sum_pq = 0.0
     for a in range(num_actions):
-        if tree.child[b, node, a] == ILLEGAL:
+        if tree.edges_i[b, node, a, E_CHILD] == ILLEGAL:
             continue
-        n = tree.edge_visits[b, node, a] + tree.inflight[b, node, a]
+        n = tree.edges_i[b, node, a, E_VISITS] + tree.edges_i[b, node, a, E_INFLIGHT]
         if n > 0:
-            q = (tree.edge_value[b, node, a] - tree.inflight[b, node, a] * virtual_loss) / n
+            q = (
+                tree.edges_f[b, node, a, E_VALUE]
+                - tree.edges_i[b, node, a, E_INFLIGHT] * virtual_loss
+            ) / n
             out_q[a] = q
-            p = tree.prior[b, node, a]
+            p = tree.edges_f[b, node, a, E_PRIOR]
             sum_p += p
             sum_pq += p * q
             sum_n += n
             max_n = max(max_n, n)
-    v_mix = float(tree.raw_value[b, node])
+    v_mix = tree.nodes_f[b, node, N_RAW_VALUE]
     if sum_p > 0.0:
         v_mix = (v_mix + sum_n * sum_pq / sum_p) / (1.0 + sum_n)
     for a in range(num_actions):
-        if tree.child[b, node, a] == ILLEGAL:
+        if tree.edges_i[b, node, a, E_CHILD] == ILLEGAL:
             continue
-        if tree.edge_visits[b, node, a] + tree.inflight[b, node, a] == 0:
+        if tree.edges_i[b, node, a, E_VISITS] + tree.edges_i[b, node, a, E_INFLIGHT] == 0:
             out_q[a] = v_mix
     return max_n
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def sigma(tree, b, node, q, max_n, c_visit, c_scale):
     """In place: q -> sigma(q) over the legal actions (min-max rescaled first)."""
-    num_actions = tree.child.shape[2]
+    num_actions = tree.edges_i.shape[2]
     lo, hi = np.inf, -np.inf
     for a in range(num_actions):
-        if tree.child[b, node, a] != ILLEGAL:
+        if tree.edges_i[b, node, a, E_CHILD] != ILLEGAL:
             lo = min(lo, q[a])
             hi = max(hi, q[a])
     span = max(hi - lo, 1e-8)
     scale = (c_visit + max_n) * c_scale
     for a in range(num_actions):
-        if tree.child[b, node, a] != ILLEGAL:
+        if tree.edges_i[b, node, a, E_CHILD] != ILLEGAL:
             q[a] = scale * (q[a] - lo) / span
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def log_prior(p):
     return math.log(max(p, 1e-30))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def improved_policy(tree, b, node, virtual_loss, c_visit, c_scale, out):
     """out[a] = softmax(logits + sigma(completed q)) over the legal actions, 0 elsewhere."""
-    num_actions = tree.child.shape[2]
+    num_actions = tree.edges_i.shape[2]
     max_n = completed_q(tree, b, node, virtual_loss, out)
     sigma(tree, b, node, out, max_n, c_visit, c_scale)
     top = -np.inf
     for a in range(num_actions):
-        if tree.child[b, node, a] != ILLEGAL:
-            out[a] += log_prior(tree.prior[b, node, a])
+        if tree.edges_i[b, node, a, E_CHILD] != ILLEGAL:
+            out[a] += log_prior(tree.edges_f[b, node, a, E_PRIOR])
             top = max(top, out[a])
     total = 0.0
     for a in range(num_actions):
-        if tree.child[b, node, a] != ILLEGAL:
+        if tree.edges_i[b, node, a, E_CHILD] != ILLEGAL:
             out[a] = math.exp(out[a] - top)
             total += out[a]
         else:
@@ -134,46 +145,50 @@ def improved_policy(tree, b, node, virtual_loss, c_visit, c_scale, out):
         out[a] /= total
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def interior_action(tree, b, node, virtual_loss, c_visit, c_scale, scratch):
     """The paper's deterministic non-root selection: argmax improved_pi - N / (1 + sum N)."""
-    num_actions = tree.child.shape[2]
+    num_actions = tree.edges_i.shape[2]
     improved_policy(tree, b, node, virtual_loss, c_visit, c_scale, scratch)
     total_n = 0
     for a in range(num_actions):
-        if tree.child[b, node, a] != ILLEGAL:
-            total_n += tree.edge_visits[b, node, a] + tree.inflight[b, node, a]
+        if tree.edges_i[b, node, a, E_CHILD] != ILLEGAL:
+            total_n += tree.edges_i[b, node, a, E_VISITS] + tree.edges_i[b, node, a, E_INFLIGHT]
     best, best_a = -np.inf, -1
     for a in range(num_actions):
-        if tree.child[b, node, a] == ILLEGAL:
+        if tree.edges_i[b, node, a, E_CHILD] == ILLEGAL:
             continue
-        n = tree.edge_visits[b, node, a] + tree.inflight[b, node, a]
+        n = tree.edges_i[b, node, a, E_VISITS] + tree.edges_i[b, node, a, E_INFLIGHT]
         score = scratch[a] - n / (1.0 + total_n)
         if score > best:
             best, best_a = score, a
     return best_a
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _root_scores(tree, root, b, virtual_loss, c_visit, c_scale, scratch):
     """scratch[a] = g(a) + logits(a) + sigma(completed q)(a) at the root of tree b."""
-    num_actions = tree.child.shape[2]
+    num_actions = tree.edges_i.shape[2]
     max_n = completed_q(tree, b, 0, virtual_loss, scratch)
     sigma(tree, b, 0, scratch, max_n, c_visit, c_scale)
     for a in range(num_actions):
-        if tree.child[b, 0, a] != ILLEGAL:
-            scratch[a] += root.gumbel[b, a] + log_prior(tree.prior[b, 0, a])
+        if tree.edges_i[b, 0, a, E_CHILD] != ILLEGAL:
+            scratch[a] += root.gumbel[b, a] + log_prior(tree.edges_f[b, 0, a, E_PRIOR])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def root_action(tree, root, b, virtual_loss, c_visit, c_scale, scratch):
     """Sequential halving as a schedule: among the considered actions whose visits in this
     search equal the schedule's next entry, the best by g + logits + sigma(q)."""
-    num_actions = tree.child.shape[2]
+    num_actions = tree.edges_i.shape[2]
     done = 0
     for a in range(num_actions):
-        if tree.child[b, 0, a] != ILLEGAL:
-            done += tree.edge_visits[b, 0, a] + tree.inflight[b, 0, a] - root.start_visits[b, a]
+        if tree.edges_i[b, 0, a, E_CHILD] != ILLEGAL:
+            done += (
+                tree.edges_i[b, 0, a, E_VISITS]
+                + tree.edges_i[b, 0, a, E_INFLIGHT]
+                - root.start_visits[b, a]
+            )
     m = root.num_considered[b]
     k = min(done, root.schedule.shape[1] - 1)
     target = root.schedule[m, k]
@@ -183,7 +198,11 @@ def root_action(tree, root, b, virtual_loss, c_visit, c_scale, scratch):
     fewest = 1 << 30
     for a in range(num_actions):
         if root.considered[b, a]:
-            n = tree.edge_visits[b, 0, a] + tree.inflight[b, 0, a] - root.start_visits[b, a]
+            n = (
+                tree.edges_i[b, 0, a, E_VISITS]
+                + tree.edges_i[b, 0, a, E_INFLIGHT]
+                - root.start_visits[b, a]
+            )
             if n == target:
                 fewest = target
                 break
@@ -191,26 +210,30 @@ def root_action(tree, root, b, virtual_loss, c_visit, c_scale, scratch):
     best, best_a = -np.inf, -1
     for a in range(num_actions):
         if root.considered[b, a]:
-            n = tree.edge_visits[b, 0, a] + tree.inflight[b, 0, a] - root.start_visits[b, a]
+            n = (
+                tree.edges_i[b, 0, a, E_VISITS]
+                + tree.edges_i[b, 0, a, E_INFLIGHT]
+                - root.start_visits[b, a]
+            )
             if n == fewest and scratch[a] > best:
                 best, best_a = scratch[a], a
     return best_a
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def final_action(tree, root, b, c_visit, c_scale, scratch):
     """The survivor of sequential halving: among the considered actions with the most visits
     in this search, the best by g + logits + sigma(q)."""
-    num_actions = tree.child.shape[2]
+    num_actions = tree.edges_i.shape[2]
     most = -1
     for a in range(num_actions):
         if root.considered[b, a]:
-            most = max(most, tree.edge_visits[b, 0, a] - root.start_visits[b, a])
+            most = max(most, tree.edges_i[b, 0, a, E_VISITS] - root.start_visits[b, a])
     _root_scores(tree, root, b, 0.0, c_visit, c_scale, scratch)
     best, best_a = -np.inf, -1
     for a in range(num_actions):
         survivor = root.considered[b, a] and (
-            tree.edge_visits[b, 0, a] - root.start_visits[b, a] == most
+            tree.edges_i[b, 0, a, E_VISITS] - root.start_visits[b, a] == most
         )
         if survivor and scratch[a] > best:
             best, best_a = scratch[a], a

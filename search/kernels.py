@@ -4,6 +4,10 @@ transitions, so a whole step (every descent of every tree) is one call without P
 Each factory builds closures over the game's jitted functions (numba specialises them per game)
 and jits them with `njit_closure`, whose disk cache is keyed by the game's source. The tree
 functions are bound as closure variables too, so editing `tree.py` also invalidates the cache.
+
+The hot kernels are compiled without numba's reference counting (`_nrt=False`): they allocate
+nothing, and counting references to the tree arrays at every inlined helper of every descent
+level otherwise costs more than the search itself (about 3x at B=256 on connect four).
 """
 
 from __future__ import annotations
@@ -12,14 +16,13 @@ import functools
 from collections.abc import Callable
 from typing import NamedTuple
 
-import numpy as np
 from numba import njit
 
 from ponder.envs.board.base import BoardGame
 from ponder.envs.jit_cache import njit_closure
 from ponder.envs.playout import make_random_playout
 from ponder.search import tree as tree_ops
-from ponder.search.layout import EXPANDED
+from ponder.search.layout import EXPANDED, N_ACTION, N_PARENT, N_PLAYER, N_STATUS
 
 
 class NativeKernels(NamedTuple):
@@ -35,7 +38,7 @@ def drop_stale_roots(tree, node_state, states, active):
     for b in range(states.shape[0]):
         if not active[b] or tree.node_count[b] == 0:
             continue
-        if tree.status[b, 0] != EXPANDED:
+        if tree.nodes_i[b, 0, N_STATUS] != EXPANDED:
             tree.node_count[b] = 0
             continue
         for i in range(states.shape[1]):
@@ -73,7 +76,7 @@ def native_kernels(game: BoardGame) -> NativeKernels:
             tree.node_count[b] = 0
             node = allocate(tree, b, -1, -1)
             node_state[b, node, :] = states[b]
-            tree.player[b, node] = to_play(states[b])
+            tree.nodes_i[b, node, N_PLAYER] = to_play(states[b])
             legal_mask(states[b], leaf_legal[count])
             leaf_states[count, :] = states[b]
             leaf_row[count] = b
@@ -99,6 +102,7 @@ def native_kernels(game: BoardGame) -> NativeKernels:
         backed up at once (never evaluated), the rest become leaves for the evaluator.
         Returns the leaf count, or -1 when a tree ran out of nodes."""
         count = 0
+        width = node_state.shape[2]
         for b in range(sims_left.shape[0]):
             for _ in range(per_step):
                 if sims_left[b] == 0:
@@ -112,15 +116,18 @@ def native_kernels(game: BoardGame) -> NativeKernels:
                 if outcome != new_leaf:
                     continue
                 state = node_state[b, node]
-                state[:] = node_state[b, tree.parent[b, node]]
-                done, result = play(state, tree.parent_action[b, node])
-                tree.player[b, node] = to_play(state)
+                parent = tree.nodes_i[b, node, N_PARENT]
+                for i in range(width):
+                    state[i] = node_state[b, parent, i]
+                done, result = play(state, tree.nodes_i[b, node, N_ACTION])
+                tree.nodes_i[b, node, N_PLAYER] = to_play(state)
                 if done:
                     set_terminal(tree, b, node, result)
                     backup(tree, b, node, result)
                     continue
                 legal_mask(state, leaf_legal[count])
-                leaf_states[count, :] = state
+                for i in range(width):
+                    leaf_states[count, i] = state[i]
                 leaf_row[count] = b
                 leaf_node[count] = node
                 count += 1
@@ -132,28 +139,28 @@ def native_kernels(game: BoardGame) -> NativeKernels:
 
     return NativeKernels(
         init_roots=njit_closure(init_roots),
-        select_leaves=njit_closure(select_leaves),
-        encode_leaves=njit_closure(encode_leaves),
+        select_leaves=njit_closure(select_leaves, _nrt=False),
+        encode_leaves=njit_closure(encode_leaves, _nrt=False),
     )
 
 
 @functools.cache
 def rollout_kernel(game: BoardGame) -> Callable:
-    """Jitted `values(states, rollouts, out, mask_scratch)`: the mean outcome of `rollouts`
-    random playouts from each state, from the view of the player to move there."""
+    """Jitted `values(states, rollouts, out, row_scratch, mask_scratch)`: the mean outcome of
+    `rollouts` random playouts from each state, from the view of the player to move there."""
     playout, to_play = make_random_playout(game), game.to_play
 
-    def rollout_values(states, rollouts, out, mask_scratch):
-        scratch = np.empty(states.shape[1], dtype=states.dtype)
+    def rollout_values(states, rollouts, out, row_scratch, mask_scratch):
         for i in range(out.shape[0]):
             total = 0.0
             for _ in range(rollouts):
-                scratch[:] = states[i]
-                total += playout(scratch, mask_scratch)
+                for j in range(states.shape[1]):
+                    row_scratch[j] = states[i, j]
+                total += playout(row_scratch, mask_scratch)
             mean = total / rollouts
             out[i] = mean if to_play(states[i]) == 0 else -mean
 
-    return njit_closure(rollout_values)
+    return njit_closure(rollout_values, _nrt=False)
 
 
 @functools.cache
@@ -175,15 +182,24 @@ def uct_kernel(game: BoardGame) -> Callable:
         tree_ops.expand,
     )
     new_leaf, tree_full = tree_ops.NEW_LEAF, tree_ops.TREE_FULL
-    num_actions = game.num_actions
 
     def uct_search(
-        tree, node_state, root, params, scratch, rng, states, active, simulations, rollouts
+        tree,
+        node_state,
+        root,
+        params,
+        scratch,
+        rng,
+        states,
+        active,
+        simulations,
+        rollouts,
+        row_scratch,
+        mask,
+        no_prior,
     ):
         """Returns 0, -1 when a tree ran out of nodes, or -2 - b when row b's game is over."""
-        mask = np.zeros(num_actions, dtype=np.bool_)
-        no_prior = np.zeros(num_actions, dtype=np.float32)
-        rollout_state = np.empty(states.shape[1], dtype=states.dtype)
+        width = states.shape[1]
         for b in range(states.shape[0]):
             if not active[b]:
                 continue
@@ -191,8 +207,9 @@ def uct_kernel(game: BoardGame) -> Callable:
                 return -2 - b
             tree.node_count[b] = 0
             node = allocate(tree, b, -1, -1)
-            node_state[b, node, :] = states[b]
-            tree.player[b, node] = to_play(states[b])
+            for i in range(width):
+                node_state[b, node, i] = states[b, i]
+            tree.nodes_i[b, node, N_PLAYER] = to_play(states[b])
             legal_mask(states[b], mask)
             expand(tree, b, node, mask, no_prior, 0.0)
             for _ in range(simulations):
@@ -202,9 +219,11 @@ def uct_kernel(game: BoardGame) -> Callable:
                 if outcome != new_leaf:
                     continue
                 state = node_state[b, node]
-                state[:] = node_state[b, tree.parent[b, node]]
-                done, result = play(state, tree.parent_action[b, node])
-                tree.player[b, node] = to_play(state)
+                parent = tree.nodes_i[b, node, N_PARENT]
+                for i in range(width):
+                    state[i] = node_state[b, parent, i]
+                done, result = play(state, tree.nodes_i[b, node, N_ACTION])
+                tree.nodes_i[b, node, N_PLAYER] = to_play(state)
                 if done:
                     set_terminal(tree, b, node, result)
                     backup(tree, b, node, result)
@@ -213,9 +232,10 @@ def uct_kernel(game: BoardGame) -> Callable:
                 expand(tree, b, node, mask, no_prior, 0.0)
                 total = 0.0
                 for _ in range(rollouts):
-                    rollout_state[:] = state
-                    total += playout(rollout_state, mask)
+                    for i in range(width):
+                        row_scratch[i] = state[i]
+                    total += playout(row_scratch, mask)
                 backup(tree, b, node, total / rollouts)
         return 0
 
-    return njit_closure(uct_search)
+    return njit_closure(uct_search, _nrt=False)

@@ -20,25 +20,81 @@ ILLEGAL, UNEXPANDED = -2, -1
 # Selection rules.
 MODE_PUCT, MODE_GUMBEL, MODE_UCT = 0, 1, 2
 
+# Fields of the packed arrays. Statistics are packed by type into a few arrays rather than one
+# array each: every array a numba function receives costs a reference-count update on entry and
+# exit, and the descent calls its helpers once per level.
+E_CHILD, E_VISITS, E_INFLIGHT = 0, 1, 2  # edges_i: child id, visits, in-flight descents
+E_PRIOR, E_VALUE = 0, 1  # edges_f: prior, value sum from the parent mover's view
+N_PARENT, N_ACTION, N_VISITS, N_PLAYER, N_STATUS = 0, 1, 2, 3, 4  # nodes_i
+N_VALUE_SUM, N_RAW_VALUE = 0, 1  # nodes_f
+
 
 class Tree(NamedTuple):
     """B trees of capacity M nodes over A actions. Node 0 is the root; a child always has a
-    larger id than its parent (compaction relies on it)."""
+    larger id than its parent (compaction relies on it).
+
+    nodes_i[b, node]: parent (-1 at the root), action from the parent, visits (the node's own
+    evaluation plus every visit through it), player to move, status.
+    nodes_f[b, node]: sum of backed-up values (node mover's view); raw value: the evaluator's
+    value (mover's view) for an expanded node, the outcome for player 0 for a terminal one.
+    edges_i[b, node, a]: child id (or UNEXPANDED / ILLEGAL), visits, in-flight descents.
+    edges_f[b, node, a]: prior, value sum from the node mover's view.
+    """
 
     node_count: np.ndarray  # int32 (B,)
-    parent: np.ndarray  # int32 (B, M); -1 at the root
-    parent_action: np.ndarray  # int32 (B, M)
-    player: np.ndarray  # int8 (B, M): player to move at the node
-    status: np.ndarray  # int8 (B, M): PENDING, EXPANDED or TERMINAL
-    visits: np.ndarray  # int32 (B, M): the node's own evaluation plus every visit through it
-    value_sum: np.ndarray  # float64 (B, M): sum of backed-up values, node mover's view
-    # Expanded: the evaluator's value (mover's view). Terminal: the outcome for player 0.
-    raw_value: np.ndarray  # float32 (B, M)
-    child: np.ndarray  # int32 (B, M, A): child node id, UNEXPANDED or ILLEGAL
-    prior: np.ndarray  # float32 (B, M, A)
-    edge_visits: np.ndarray  # int32 (B, M, A)
-    edge_value: np.ndarray  # float32 (B, M, A): sum of values, parent mover's view
-    inflight: np.ndarray  # int32 (B, M, A): descents selected but not yet backed up
+    nodes_i: np.ndarray  # int32 (B, M, 5)
+    nodes_f: np.ndarray  # float64 (B, M, 2)
+    edges_i: np.ndarray  # int32 (B, M, A, 3)
+    edges_f: np.ndarray  # float32 (B, M, A, 2)
+
+    # Named views for Python-side readers (tests, analysis); kernels index the packed arrays.
+    @property
+    def parent(self) -> np.ndarray:
+        return self.nodes_i[..., N_PARENT]
+
+    @property
+    def parent_action(self) -> np.ndarray:
+        return self.nodes_i[..., N_ACTION]
+
+    @property
+    def visits(self) -> np.ndarray:
+        return self.nodes_i[..., N_VISITS]
+
+    @property
+    def player(self) -> np.ndarray:
+        return self.nodes_i[..., N_PLAYER]
+
+    @property
+    def status(self) -> np.ndarray:
+        return self.nodes_i[..., N_STATUS]
+
+    @property
+    def value_sum(self) -> np.ndarray:
+        return self.nodes_f[..., N_VALUE_SUM]
+
+    @property
+    def raw_value(self) -> np.ndarray:
+        return self.nodes_f[..., N_RAW_VALUE]
+
+    @property
+    def child(self) -> np.ndarray:
+        return self.edges_i[..., E_CHILD]
+
+    @property
+    def edge_visits(self) -> np.ndarray:
+        return self.edges_i[..., E_VISITS]
+
+    @property
+    def inflight(self) -> np.ndarray:
+        return self.edges_i[..., E_INFLIGHT]
+
+    @property
+    def prior(self) -> np.ndarray:
+        return self.edges_f[..., E_PRIOR]
+
+    @property
+    def edge_value(self) -> np.ndarray:
+        return self.edges_f[..., E_VALUE]
 
 
 class RootInfo(NamedTuple):
@@ -68,26 +124,22 @@ class Params(NamedTuple):
 
 
 def new_tree(batch: int, capacity: int, num_actions: int) -> Tree:
+    nodes_i = np.zeros((batch, capacity, 5), dtype=np.int32)
+    nodes_i[..., N_PARENT] = -1
+    edges_i = np.zeros((batch, capacity, num_actions, 3), dtype=np.int32)
+    edges_i[..., E_CHILD] = ILLEGAL
     return Tree(
         node_count=np.zeros(batch, dtype=np.int32),
-        parent=np.full((batch, capacity), -1, dtype=np.int32),
-        parent_action=np.full((batch, capacity), -1, dtype=np.int32),
-        player=np.zeros((batch, capacity), dtype=np.int8),
-        status=np.zeros((batch, capacity), dtype=np.int8),
-        visits=np.zeros((batch, capacity), dtype=np.int32),
-        value_sum=np.zeros((batch, capacity), dtype=np.float64),
-        raw_value=np.zeros((batch, capacity), dtype=np.float32),
-        child=np.full((batch, capacity, num_actions), ILLEGAL, dtype=np.int32),
-        prior=np.zeros((batch, capacity, num_actions), dtype=np.float32),
-        edge_visits=np.zeros((batch, capacity, num_actions), dtype=np.int32),
-        edge_value=np.zeros((batch, capacity, num_actions), dtype=np.float32),
-        inflight=np.zeros((batch, capacity, num_actions), dtype=np.int32),
+        nodes_i=nodes_i,
+        nodes_f=np.zeros((batch, capacity, 2), dtype=np.float64),
+        edges_i=edges_i,
+        edges_f=np.zeros((batch, capacity, num_actions, 2), dtype=np.float32),
     )
 
 
 def grow_tree(tree: Tree, capacity: int) -> Tree:
     """A copy of `tree` with room for `capacity` nodes per tree (existing nodes kept)."""
-    batch, old, num_actions = tree.child.shape
+    batch, old, num_actions, _ = tree.edges_i.shape
     bigger = new_tree(batch, capacity, num_actions)
     bigger.node_count[:] = tree.node_count
     for name in Tree._fields[1:]:

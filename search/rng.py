@@ -22,7 +22,7 @@ _S12, _S25, _S11 = np.uint64(12), np.uint64(25), np.uint64(11)
 _TWO_M53 = 1.0 / 9007199254740992.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _splitmix(x):
     z = x + _GOLDEN
     z = (z ^ (z >> _S30)) * _MIX1
@@ -38,7 +38,7 @@ def seed_rows(rng, seed):
         rng[r] = z if z != 0 else _GOLDEN
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def next_u64(rng, row):
     x = rng[row]
     x ^= x >> _S12
@@ -48,19 +48,19 @@ def next_u64(rng, row):
     return x * _STAR
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def uniform(rng, row):
     """A float in [0, 1) with 53 random bits."""
     return float(next_u64(rng, row) >> _S11) * _TWO_M53
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def randint(rng, row, n):
     """An int in [0, n) (n >= 1)."""
     return min(int(uniform(rng, row) * n), n - 1)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def normal(rng, row):
     """A standard normal draw (Box-Muller; the second value is not kept)."""
     u = 1.0 - uniform(rng, row)  # (0, 1]: log stays finite
@@ -68,7 +68,7 @@ def normal(rng, row):
     return math.sqrt(-2.0 * math.log(u)) * math.cos(2.0 * math.pi * v)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def gamma(rng, row, alpha):
     """A Gamma(alpha, 1) draw (Marsaglia and Tsang; alpha < 1 through the boost U ** (1/alpha))."""
     boost = 1.0
@@ -88,7 +88,7 @@ def gamma(rng, row, alpha):
             return d * v * boost
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def gumbel(rng, row):
     """A standard Gumbel draw."""
     u = uniform(rng, row)

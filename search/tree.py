@@ -4,6 +4,9 @@ Selection (PUCT, Gumbel, UCB1), descent with virtual loss, allocation, expansion
 preparation (noise, Gumbel draws), the search outputs and subtree reuse. Game transitions are
 not here: native games run them in per-game kernels (`kernels.py`), OpenSpiel games in Python
 (`openspiel_backend.py`); both call these functions, so there is one search, two state backends.
+
+The helpers on the descent path are inlined into their callers (`inline="always"`): a call
+boundary costs reference-count updates for every array passed, once per tree level.
 """
 
 from __future__ import annotations
@@ -16,10 +19,22 @@ from numba import njit
 from ponder.search import gumbel as gumbel_root
 from ponder.search import rng as rng_mod
 from ponder.search.layout import (
+    E_CHILD,
+    E_INFLIGHT,
+    E_PRIOR,
+    E_VALUE,
+    E_VISITS,
     EXPANDED,
     ILLEGAL,
     MODE_GUMBEL,
     MODE_UCT,
+    N_ACTION,
+    N_PARENT,
+    N_PLAYER,
+    N_RAW_VALUE,
+    N_STATUS,
+    N_VALUE_SUM,
+    N_VISITS,
     PENDING,
     TERMINAL,
     UNEXPANDED,
@@ -29,140 +44,124 @@ from ponder.search.layout import (
 NEW_LEAF, TERMINAL_BACKED_UP, COLLISION, TREE_FULL = 0, 1, 2, 3
 
 
-@njit(cache=True)
-def _node_q(tree, b, node):
-    visits = tree.visits[b, node]
-    return tree.value_sum[b, node] / visits if visits > 0 else 0.0
-
-
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def puct_action(tree, b, node, params, fpu_reduction):
     """AlphaZero PUCT with first-play urgency; in-flight descents count as lost visits."""
-    num_actions = tree.child.shape[2]
+    edges_i, edges_f = tree.edges_i, tree.edges_f
+    num_actions = edges_i.shape[2]
     pending = 0
     for a in range(num_actions):
-        pending += tree.inflight[b, node, a]
-    parent_visits = tree.visits[b, node]
+        pending += edges_i[b, node, a, E_INFLIGHT]
+    parent_visits = tree.nodes_i[b, node, N_VISITS]
     c = (
         math.log((1.0 + parent_visits + params.c_puct_base) / params.c_puct_base)
         + params.c_puct_init
     )
     scale = c * math.sqrt(parent_visits + pending)
-    fpu_value = _node_q(tree, b, node) - fpu_reduction
+    fpu_value = tree.nodes_f[b, node, N_VALUE_SUM] / max(parent_visits, 1) - fpu_reduction
     vl = params.virtual_loss
     best, best_a = -np.inf, -1
     for a in range(num_actions):
-        if tree.child[b, node, a] == ILLEGAL:
+        if edges_i[b, node, a, E_CHILD] == ILLEGAL:
             continue
-        inflight = tree.inflight[b, node, a]
-        n = tree.edge_visits[b, node, a] + inflight
-        q = fpu_value if n == 0 else (tree.edge_value[b, node, a] - inflight * vl) / n
-        score = q + scale * tree.prior[b, node, a] / (1.0 + n)
+        inflight = edges_i[b, node, a, E_INFLIGHT]
+        n = edges_i[b, node, a, E_VISITS] + inflight
+        q = fpu_value if n == 0 else (edges_f[b, node, a, E_VALUE] - inflight * vl) / n
+        score = q + scale * edges_f[b, node, a, E_PRIOR] / (1.0 + n)
         if score > best:
             best, best_a = score, a
     return best_a
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def ucb1_action(tree, b, node, params, rng):
     """Classic UCT: an untried action first (uniformly at random), then Q + c sqrt(ln N / n)."""
-    num_actions = tree.child.shape[2]
+    edges_i, edges_f = tree.edges_i, tree.edges_f
+    num_actions = edges_i.shape[2]
     untried = 0
     pending = 0
     for a in range(num_actions):
-        if tree.child[b, node, a] != ILLEGAL:
-            pending += tree.inflight[b, node, a]
-            if tree.edge_visits[b, node, a] + tree.inflight[b, node, a] == 0:
+        if edges_i[b, node, a, E_CHILD] != ILLEGAL:
+            pending += edges_i[b, node, a, E_INFLIGHT]
+            if edges_i[b, node, a, E_VISITS] + edges_i[b, node, a, E_INFLIGHT] == 0:
                 untried += 1
     if untried > 0:
         pick = rng_mod.randint(rng, b, untried)
         for a in range(num_actions):
             if (
-                tree.child[b, node, a] != ILLEGAL
-                and tree.edge_visits[b, node, a] + tree.inflight[b, node, a] == 0
+                edges_i[b, node, a, E_CHILD] != ILLEGAL
+                and edges_i[b, node, a, E_VISITS] + edges_i[b, node, a, E_INFLIGHT] == 0
             ):
                 if pick == 0:
                     return a
                 pick -= 1
-    log_n = math.log(max(tree.visits[b, node] + pending, 1))
+    log_n = math.log(max(tree.nodes_i[b, node, N_VISITS] + pending, 1))
     vl = params.virtual_loss
     best, best_a = -np.inf, -1
     for a in range(num_actions):
-        if tree.child[b, node, a] == ILLEGAL:
+        if edges_i[b, node, a, E_CHILD] == ILLEGAL:
             continue
-        inflight = tree.inflight[b, node, a]
-        n = tree.edge_visits[b, node, a] + inflight
-        q = (tree.edge_value[b, node, a] - inflight * vl) / n
+        inflight = edges_i[b, node, a, E_INFLIGHT]
+        n = edges_i[b, node, a, E_VISITS] + inflight
+        q = (edges_f[b, node, a, E_VALUE] - inflight * vl) / n
         score = q + params.uct_c * math.sqrt(log_n / n)
         if score > best:
             best, best_a = score, a
     return best_a
 
 
-@njit(cache=True)
-def select_action(tree, root, b, node, params, scratch, rng):
-    if params.mode == MODE_UCT:
-        return ucb1_action(tree, b, node, params, rng)
-    if params.mode == MODE_GUMBEL:
-        if node == 0:
-            return gumbel_root.root_action(
-                tree, root, b, params.virtual_loss, params.c_visit, params.c_scale, scratch
-            )
-        return gumbel_root.interior_action(
-            tree, b, node, params.virtual_loss, params.c_visit, params.c_scale, scratch
-        )
-    fpu = params.root_fpu_reduction if node == 0 else params.fpu_reduction
-    return puct_action(tree, b, node, params, fpu)
-
-
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def undo_path(tree, b, node):
     """Withdraw one in-flight descent on every edge from the root down to `node`."""
-    while tree.parent[b, node] >= 0:
-        p = tree.parent[b, node]
-        tree.inflight[b, p, tree.parent_action[b, node]] -= 1
+    nodes_i = tree.nodes_i
+    while nodes_i[b, node, N_PARENT] >= 0:
+        p = nodes_i[b, node, N_PARENT]
+        tree.edges_i[b, p, nodes_i[b, node, N_ACTION], E_INFLIGHT] -= 1
         node = p
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def backup(tree, b, leaf, value0):
     """Back up `value0` (player 0's view) from `leaf` to the root; turns the path's in-flight
     descent into a visit. Signs come from each node's player to move."""
+    nodes_i, nodes_f, edges_i, edges_f = tree.nodes_i, tree.nodes_f, tree.edges_i, tree.edges_f
     node = leaf
-    v = value0 if tree.player[b, node] == 0 else -value0
-    tree.visits[b, node] += 1
-    tree.value_sum[b, node] += v
-    while tree.parent[b, node] >= 0:
-        p = tree.parent[b, node]
-        a = tree.parent_action[b, node]
-        v = value0 if tree.player[b, p] == 0 else -value0
-        tree.edge_visits[b, p, a] += 1
-        tree.inflight[b, p, a] -= 1
-        tree.edge_value[b, p, a] += v
-        tree.visits[b, p] += 1
-        tree.value_sum[b, p] += v
+    v = value0 if nodes_i[b, node, N_PLAYER] == 0 else -value0
+    nodes_i[b, node, N_VISITS] += 1
+    nodes_f[b, node, N_VALUE_SUM] += v
+    while nodes_i[b, node, N_PARENT] >= 0:
+        p = nodes_i[b, node, N_PARENT]
+        a = nodes_i[b, node, N_ACTION]
+        v = value0 if nodes_i[b, p, N_PLAYER] == 0 else -value0
+        edges_i[b, p, a, E_VISITS] += 1
+        edges_i[b, p, a, E_INFLIGHT] -= 1
+        edges_f[b, p, a, E_VALUE] += v
+        nodes_i[b, p, N_VISITS] += 1
+        nodes_f[b, p, N_VALUE_SUM] += v
         node = p
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def allocate(tree, b, parent, action):
     """A new PENDING node under (parent, action); -1 when the tree is full."""
     node = tree.node_count[b]
-    if node >= tree.parent.shape[1]:
+    if node >= tree.nodes_i.shape[1]:
         return -1
     tree.node_count[b] = node + 1
-    tree.parent[b, node] = parent
-    tree.parent_action[b, node] = action
-    tree.status[b, node] = PENDING
-    tree.visits[b, node] = 0
-    tree.value_sum[b, node] = 0.0
-    tree.raw_value[b, node] = 0.0
+    nodes_i = tree.nodes_i
+    nodes_i[b, node, N_PARENT] = parent
+    nodes_i[b, node, N_ACTION] = action
+    nodes_i[b, node, N_VISITS] = 0
+    nodes_i[b, node, N_PLAYER] = 0
+    nodes_i[b, node, N_STATUS] = PENDING
+    tree.nodes_f[b, node, N_VALUE_SUM] = 0.0
+    tree.nodes_f[b, node, N_RAW_VALUE] = 0.0
     if parent >= 0:
-        tree.child[b, parent, action] = node
+        tree.edges_i[b, parent, action, E_CHILD] = node
     return node
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def descend(tree, root, b, params, scratch, rng):
     """One descent from the root of tree b with virtual loss.
 
@@ -173,31 +172,46 @@ def descend(tree, root, b, params, scratch, rng):
     """
     node = 0
     while True:
-        status = tree.status[b, node]
+        status = tree.nodes_i[b, node, N_STATUS]
         if status == TERMINAL:
-            backup(tree, b, node, float(tree.raw_value[b, node]))
+            backup(tree, b, node, tree.nodes_f[b, node, N_RAW_VALUE])
             return TERMINAL_BACKED_UP, node
         if status == PENDING:
             undo_path(tree, b, node)
             return COLLISION, node
-        a = select_action(tree, root, b, node, params, scratch, rng)
-        tree.inflight[b, node, a] += 1
-        child = tree.child[b, node, a]
+        if params.mode == MODE_UCT:
+            a = ucb1_action(tree, b, node, params, rng)
+        elif params.mode == MODE_GUMBEL:
+            if node == 0:
+                a = gumbel_root.root_action(
+                    tree, root, b, params.virtual_loss, params.c_visit, params.c_scale, scratch
+                )
+            else:
+                a = gumbel_root.interior_action(
+                    tree, b, node, params.virtual_loss, params.c_visit, params.c_scale, scratch
+                )
+        elif node == 0:
+            a = puct_action(tree, b, node, params, params.root_fpu_reduction)
+        else:
+            a = puct_action(tree, b, node, params, params.fpu_reduction)
+        tree.edges_i[b, node, a, E_INFLIGHT] += 1
+        child = tree.edges_i[b, node, a, E_CHILD]
         if child == UNEXPANDED:
             new = allocate(tree, b, node, a)
             if new < 0:
-                tree.inflight[b, node, a] -= 1
+                tree.edges_i[b, node, a, E_INFLIGHT] -= 1
                 undo_path(tree, b, node)
                 return TREE_FULL, node
             return NEW_LEAF, new
         node = child
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def expand(tree, b, node, legal, priors, value):
     """Make `node` EXPANDED: edges from the legal mask, priors renormalised over legal moves
     (uniform if the evaluator gave them no mass)."""
-    num_actions = tree.child.shape[2]
+    edges_i, edges_f = tree.edges_i, tree.edges_f
+    num_actions = edges_i.shape[2]
     count = 0
     total = 0.0
     for a in range(num_actions):
@@ -208,25 +222,27 @@ def expand(tree, b, node, legal, priors, value):
         raise ValueError("a non-terminal position has no legal action")
     for a in range(num_actions):
         if legal[a]:
-            tree.child[b, node, a] = UNEXPANDED
-            tree.prior[b, node, a] = max(priors[a], 0.0) / total if total > 0.0 else 1.0 / count
+            edges_i[b, node, a, E_CHILD] = UNEXPANDED
+            edges_f[b, node, a, E_PRIOR] = (
+                max(priors[a], 0.0) / total if total > 0.0 else 1.0 / count
+            )
         else:
-            tree.child[b, node, a] = ILLEGAL
-            tree.prior[b, node, a] = 0.0
-        tree.edge_visits[b, node, a] = 0
-        tree.edge_value[b, node, a] = 0.0
-        tree.inflight[b, node, a] = 0
-    tree.status[b, node] = EXPANDED
-    tree.raw_value[b, node] = value
+            edges_i[b, node, a, E_CHILD] = ILLEGAL
+            edges_f[b, node, a, E_PRIOR] = 0.0
+        edges_i[b, node, a, E_VISITS] = 0
+        edges_i[b, node, a, E_INFLIGHT] = 0
+        edges_f[b, node, a, E_VALUE] = 0.0
+    tree.nodes_i[b, node, N_STATUS] = EXPANDED
+    tree.nodes_f[b, node, N_RAW_VALUE] = value
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def set_terminal(tree, b, node, outcome0):
-    tree.status[b, node] = TERMINAL
-    tree.raw_value[b, node] = outcome0
+    tree.nodes_i[b, node, N_STATUS] = TERMINAL
+    tree.nodes_f[b, node, N_RAW_VALUE] = outcome0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def expand_and_backup(
     tree, root, leaf_row, leaf_node, leaf_legal, leaf_terminal, priors, values, count
 ):
@@ -234,18 +250,19 @@ def expand_and_backup(
     (found by the Python backend) holds its outcome for player 0 in `values` instead."""
     for i in range(count):
         b, node = leaf_row[i], leaf_node[i]
-        if leaf_terminal[i]:
-            set_terminal(tree, b, node, values[i])
-            backup(tree, b, node, float(values[i]))
-            continue
         v = float(values[i])
+        if leaf_terminal[i]:
+            set_terminal(tree, b, node, v)
+            backup(tree, b, node, v)
+            continue
         expand(tree, b, node, leaf_legal[i], priors[i], v)
         if node == 0:
-            root.raw_prior[b, :] = tree.prior[b, 0, :]
-        backup(tree, b, node, v if tree.player[b, node] == 0 else -v)
+            for a in range(tree.edges_f.shape[2]):
+                root.raw_prior[b, a] = tree.edges_f[b, 0, a, E_PRIOR]
+        backup(tree, b, node, v if tree.nodes_i[b, node, N_PLAYER] == 0 else -v)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def select_pending_leaves(
     tree, root, params, scratch, rng, sims_left, per_step, leaf_row, leaf_node
 ):
@@ -273,32 +290,36 @@ def select_pending_leaves(
 def prepare_roots(tree, root, active, noise, alpha, fraction, use_gumbel, m_max, g_scale, rng):
     """Before the simulations: restore the raw prior, mix in fresh Dirichlet noise, remember
     the visits already there (reuse), and draw the Gumbel root's considered actions."""
-    num_actions = tree.child.shape[2]
+    edges_i, edges_f = tree.edges_i, tree.edges_f
+    num_actions = edges_i.shape[2]
     for b in range(tree.node_count.shape[0]):
         if not active[b]:
             continue
         legal = 0
         for a in range(num_actions):
-            tree.prior[b, 0, a] = root.raw_prior[b, a]
-            root.start_visits[b, a] = tree.edge_visits[b, 0, a]
+            edges_f[b, 0, a, E_PRIOR] = root.raw_prior[b, a]
+            root.start_visits[b, a] = edges_i[b, 0, a, E_VISITS]
             root.considered[b, a] = False
             root.gumbel[b, a] = 0.0
-            if tree.child[b, 0, a] != ILLEGAL:
+            if edges_i[b, 0, a, E_CHILD] != ILLEGAL:
                 legal += 1
         if noise and fraction > 0.0:
+            # The Dirichlet draw is a normalised vector of Gamma(alpha) draws.
             total = 0.0
             for a in range(num_actions):
-                if tree.child[b, 0, a] != ILLEGAL:
-                    root.gumbel[b, a] = rng_mod.gamma(rng, b, alpha)  # scratch for the draw
+                if edges_i[b, 0, a, E_CHILD] != ILLEGAL:
+                    root.gumbel[b, a] = rng_mod.gamma(rng, b, alpha)  # as scratch
                     total += root.gumbel[b, a]
             for a in range(num_actions):
-                if tree.child[b, 0, a] != ILLEGAL:
+                if edges_i[b, 0, a, E_CHILD] != ILLEGAL:
                     eta = root.gumbel[b, a] / total if total > 0.0 else 1.0 / legal
-                    tree.prior[b, 0, a] = (1.0 - fraction) * tree.prior[b, 0, a] + fraction * eta
+                    edges_f[b, 0, a, E_PRIOR] = (1.0 - fraction) * edges_f[
+                        b, 0, a, E_PRIOR
+                    ] + fraction * eta
                 root.gumbel[b, a] = 0.0
         if use_gumbel:
             for a in range(num_actions):
-                if tree.child[b, 0, a] != ILLEGAL:
+                if edges_i[b, 0, a, E_CHILD] != ILLEGAL:
                     root.gumbel[b, a] = g_scale * rng_mod.gumbel(rng, b)
             m = min(m_max, legal)
             root.num_considered[b] = m
@@ -306,8 +327,8 @@ def prepare_roots(tree, root, active, noise, alpha, fraction, use_gumbel, m_max,
             for _ in range(m):
                 best, best_a = -np.inf, -1
                 for a in range(num_actions):
-                    if tree.child[b, 0, a] != ILLEGAL and not root.considered[b, a]:
-                        score = root.gumbel[b, a] + gumbel_root.log_prior(tree.prior[b, 0, a])
+                    if edges_i[b, 0, a, E_CHILD] != ILLEGAL and not root.considered[b, a]:
+                        score = root.gumbel[b, a] + gumbel_root.log_prior(edges_f[b, 0, a, E_PRIOR])
                         if score > best:
                             best, best_a = score, a
                 root.considered[b, best_a] = True
@@ -316,13 +337,14 @@ def prepare_roots(tree, root, active, noise, alpha, fraction, use_gumbel, m_max,
 @njit(cache=True)
 def _pick_by_visits(tree, b, temperature, rng):
     """Temperature 0: the most visited move, ties at random. Else sample N ** (1/T)."""
-    num_actions = tree.child.shape[2]
+    edges_i = tree.edges_i
+    num_actions = edges_i.shape[2]
     most = -1
     ties = 0
     for a in range(num_actions):
-        if tree.child[b, 0, a] == ILLEGAL:
+        if edges_i[b, 0, a, E_CHILD] == ILLEGAL:
             continue
-        n = tree.edge_visits[b, 0, a]
+        n = edges_i[b, 0, a, E_VISITS]
         if n > most:
             most, ties = n, 1
         elif n == most:
@@ -330,19 +352,19 @@ def _pick_by_visits(tree, b, temperature, rng):
     if temperature <= 0.0 or most == 0:
         pick = rng_mod.randint(rng, b, ties)
         for a in range(num_actions):
-            if tree.child[b, 0, a] != ILLEGAL and tree.edge_visits[b, 0, a] == most:
+            if edges_i[b, 0, a, E_CHILD] != ILLEGAL and edges_i[b, 0, a, E_VISITS] == most:
                 if pick == 0:
                     return a
                 pick -= 1
     total = 0.0
     for a in range(num_actions):
-        if tree.child[b, 0, a] != ILLEGAL:
-            total += (tree.edge_visits[b, 0, a] / most) ** (1.0 / temperature)
+        if edges_i[b, 0, a, E_CHILD] != ILLEGAL:
+            total += (edges_i[b, 0, a, E_VISITS] / most) ** (1.0 / temperature)
     u = rng_mod.uniform(rng, b) * total
     last = -1
     for a in range(num_actions):
-        if tree.child[b, 0, a] != ILLEGAL:
-            w = (tree.edge_visits[b, 0, a] / most) ** (1.0 / temperature)
+        if edges_i[b, 0, a, E_CHILD] != ILLEGAL:
+            w = (edges_i[b, 0, a, E_VISITS] / most) ** (1.0 / temperature)
             if w > 0.0:
                 last = a
                 if u < w:
@@ -368,7 +390,8 @@ def write_results(
     prior,
 ):
     """The search outputs for every active row (inactive rows: action -1, zeros)."""
-    num_actions = tree.child.shape[2]
+    edges_i, edges_f = tree.edges_i, tree.edges_f
+    num_actions = edges_i.shape[2]
     for b in range(tree.node_count.shape[0]):
         action[b] = -1
         root_value[b] = 0.0
@@ -378,15 +401,15 @@ def write_results(
         prior[b, :] = 0.0
         if not active[b]:
             continue
-        root_value[b] = _node_q(tree, b, 0)
+        root_value[b] = tree.nodes_f[b, 0, N_VALUE_SUM] / max(tree.nodes_i[b, 0, N_VISITS], 1)
         total = 0
         for a in range(num_actions):
-            n = tree.edge_visits[b, 0, a]
+            n = edges_i[b, 0, a, E_VISITS]
             visits[b, a] = n
             total += n
-            prior[b, a] = tree.prior[b, 0, a]
+            prior[b, a] = edges_f[b, 0, a, E_PRIOR]
             if n > 0:
-                q[b, a] = tree.edge_value[b, 0, a] / n
+                q[b, a] = edges_f[b, 0, a, E_VALUE] / n
         if params.mode == MODE_GUMBEL:
             gumbel_root.improved_policy(tree, b, 0, 0.0, params.c_visit, params.c_scale, scratch)
             for a in range(num_actions):
@@ -406,49 +429,48 @@ def reuse_subtrees(tree, node_state, root, actions, keep, remap):
     its subtree compacted to the front (statistics kept), or the tree is dropped when there is
     nothing to keep. -1 leaves a row untouched. `remap[b, old]` gets each kept node's new id
     (-1 for dropped nodes), for backends that hold per-node data outside numba."""
-    num_actions = tree.child.shape[2]
+    nodes_i, nodes_f, edges_i, edges_f = tree.nodes_i, tree.nodes_f, tree.edges_i, tree.edges_f
+    num_actions = edges_i.shape[2]
     for b in range(tree.node_count.shape[0]):
         act = actions[b]
         if act < 0:
             continue
         count = tree.node_count[b]
         remap[b, :] = -1
-        if not keep or count == 0 or tree.status[b, 0] != EXPANDED or act >= num_actions:
+        if not keep or count == 0 or nodes_i[b, 0, N_STATUS] != EXPANDED or act >= num_actions:
             tree.node_count[b] = 0
             continue
-        start = tree.child[b, 0, act]
-        if start < 0 or tree.status[b, start] == PENDING:
-            tree.node_count[b] = 0
+        start = edges_i[b, 0, act, E_CHILD]
+        if start < 0 or nodes_i[b, start, N_STATUS] != EXPANDED:
+            tree.node_count[b] = 0  # unexplored, or a finished game: nothing to keep
             continue
         # Children have larger ids than parents: one ascending pass finds the subtree, and
         # new ids (ranks) never exceed old ones, so the move below is safe in place.
         remap[b, start] = 0
         kept = 1
         for i in range(start + 1, count):
-            if remap[b, tree.parent[b, i]] >= 0:
+            if remap[b, nodes_i[b, i, N_PARENT]] >= 0:
                 remap[b, i] = kept
                 kept += 1
         for i in range(start, count):
             j = remap[b, i]
             if j < 0:
                 continue
-            tree.parent[b, j] = -1 if i == start else remap[b, tree.parent[b, i]]
-            tree.parent_action[b, j] = -1 if i == start else tree.parent_action[b, i]
-            tree.player[b, j] = tree.player[b, i]
-            tree.status[b, j] = tree.status[b, i]
-            tree.visits[b, j] = tree.visits[b, i]
-            tree.value_sum[b, j] = tree.value_sum[b, i]
-            tree.raw_value[b, j] = tree.raw_value[b, i]
+            nodes_i[b, j, :] = nodes_i[b, i, :]
+            nodes_f[b, j, :] = nodes_f[b, i, :]
+            if i == start:
+                nodes_i[b, j, N_PARENT] = -1
+                nodes_i[b, j, N_ACTION] = -1
+            else:
+                nodes_i[b, j, N_PARENT] = remap[b, nodes_i[b, i, N_PARENT]]
             for a in range(num_actions):
-                c = tree.child[b, i, a]
-                tree.child[b, j, a] = remap[b, c] if c >= 0 else c
-                tree.prior[b, j, a] = tree.prior[b, i, a]
-                tree.edge_visits[b, j, a] = tree.edge_visits[b, i, a]
-                tree.edge_value[b, j, a] = tree.edge_value[b, i, a]
-                tree.inflight[b, j, a] = 0
+                c = edges_i[b, i, a, E_CHILD]
+                edges_i[b, j, a, E_CHILD] = remap[b, c] if c >= 0 else c
+                edges_i[b, j, a, E_VISITS] = edges_i[b, i, a, E_VISITS]
+                edges_i[b, j, a, E_INFLIGHT] = 0
+                edges_f[b, j, a, E_PRIOR] = edges_f[b, i, a, E_PRIOR]
+                edges_f[b, j, a, E_VALUE] = edges_f[b, i, a, E_VALUE]
             node_state[b, j, :] = node_state[b, i, :]
         tree.node_count[b] = kept
-        if tree.status[b, 0] == EXPANDED:
-            root.raw_prior[b, :] = tree.prior[b, 0, :]
-        else:  # a terminal position: nothing to search from it
-            tree.node_count[b] = 0
+        for a in range(num_actions):
+            root.raw_prior[b, a] = edges_f[b, 0, a, E_PRIOR]
