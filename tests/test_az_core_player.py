@@ -163,3 +163,11 @@ def test_mismatched_checkpoints_are_one_line_errors(saved_checkpoint: str, tmp_p
             load_checkpoint_player(str(stem), 0, 0.0, get_game("tic_tac_toe"))
         assert "\n" not in str(info.value)
         assert ("shape" in str(info.value)) if name == "wide" else ("alphazero" in str(info.value))
+
+
+def test_arena_plays_a_checkpoint_spec(saved_checkpoint: str) -> None:
+    from ponder.arena.match import play_match
+
+    result = play_match("tic_tac_toe", f"{saved_checkpoint}@4", "random", num_games=4, seed=0)
+    assert result.num_games == 4
+    assert result.wins + result.draws + result.losses == 4
