@@ -9,6 +9,7 @@ from ponder.search.config import SearchConfig
 from ponder.search.evaluators import Evaluator, RolloutEvaluator, StateEvaluator, UniformEvaluator
 from ponder.search.mcts import BatchedMCTS, SearchCapacityError
 from ponder.search.result import SearchResult
+from ponder.search.uct import UCTRollout
 
 __all__ = [
     "BatchedMCTS",
@@ -18,5 +19,6 @@ __all__ = [
     "SearchConfig",
     "SearchResult",
     "StateEvaluator",
+    "UCTRollout",
     "UniformEvaluator",
 ]
