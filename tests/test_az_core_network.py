@@ -83,3 +83,15 @@ def test_device_selection_on_this_machine() -> None:
             resolve_device("cuda")
     else:
         assert autocast_dtype(resolve_device("cuda"), True) in (torch.bfloat16, torch.float16)
+
+
+def test_network_on_an_openspiel_game() -> None:
+    game = get_game("openspiel:breakthrough")
+    state = game.init()
+    planes = np.zeros((1, *game.obs_shape), np.float32)
+    legal = np.zeros((1, game.num_actions), np.bool_)
+    game.encode(state, planes[0])
+    game.legal_mask(state, legal[0])
+    priors, values = TorchEvaluator(PolicyValueNet(game, SMALL))(planes, legal)
+    assert priors.shape == (1, game.num_actions) and values.shape == (1,)
+    assert np.all(priors[~legal] == 0) and priors.sum() == pytest.approx(1.0, abs=1e-5)
