@@ -91,6 +91,19 @@ def test_exact_scores_match_brute_force():
         assert solver.score(_state(history)) == expected
 
 
+def test_weak_and_exact_solves_agree_and_the_kept_table_changes_nothing():
+    """Mid-game, beyond OpenSpiel's reach: the yes/no child tests, the exact bisection, and a
+    table warmed by earlier positions must all give the same answer."""
+    warm = ConnectFourSolver(table_bits=18)
+    for history in _positions(22, 6, seed=22):
+        state = _state(history)
+        weak = warm.solve(state)
+        exact = ConnectFourSolver(table_bits=18).solve(state, exact_score=True)
+        assert weak.value == exact.value == np.sign(exact.score), history
+        assert weak.best_actions.tolist() == exact.best_actions.tolist()
+        assert warm.score(state) == exact.score
+
+
 def test_known_scores():
     # Columns numbered 1-7: "4455" lets the mover win with its 4th stone; in "44455554221"
     # the mover loses to the opponent's 7th stone whatever it plays.

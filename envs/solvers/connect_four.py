@@ -1,21 +1,27 @@
 """Exact connect four: negamax with alpha-beta on bitboards, after Pascal Pons' solver.
 
-The search scores a position as Pons does: 0 for a draw, and for a win `22 - k` (positive for
-the mover, negative for the opponent) where `k` is the number of stones the winner has placed
-when the fourth in a row lands, so quicker wins score higher. What makes it fast:
+Scores follow Pons: 0 for a draw; a win is `22 - k` for the mover (negated for a loss), where
+`k` is how many stones the winner has placed when four in a row lands, so quicker wins score
+higher. What keeps the tree small:
 
 - only "non-losing" moves are searched: a move that lets the opponent win at once is skipped,
   and a forced block is the only move;
-- the score window is narrowed by the bounds the move count allows, before and after a
-  transposition-table probe (entries hold an upper or a lower bound on the score);
-- moves are ordered by the number of winning cells they create, ties going to the centre;
-- the root runs null-window searches (is the score above m?) bisecting the score range, which
-  prunes far more than one wide-window search. A weak solve (win/draw/loss only) bisects [-1, 1].
+- the window is narrowed by the bounds the move count allows, by a transposition-table bound,
+  and by the claimeven bound (`_claimeven_bound`), before any child is searched;
+- enhanced transposition cutoffs: a child whose stored bound already refutes the window ends
+  the node without ordering or searching;
+- moves are ordered by the number of winning cells they create, then by how many lines pass
+  through the cell (the centre first);
+- only null-window searches run ("is the score above m?"), bisecting the score range.
 
-`best_actions` is the set of columns whose exact win/draw/loss value equals the position's, so
-each legal child is solved (weakly by default). The transposition table lives in a
-`ConnectFourSolver` and persists across calls, so labelling many positions of one game or of
-similar games reuses earlier work; the module-level `solve` uses one shared solver.
+`best_actions` is the set of columns whose win/draw/loss value equals the position's. The weak
+solve (the default) asks each child one or two yes/no questions ("does this move win?", "does
+it hold the draw?") instead of solving the position and then its children. The table lives in a
+`ConnectFourSolver` and persists across calls, so labelling many positions of one game reuses
+earlier work; the module-level `solve` uses one shared solver per process (not thread-safe).
+
+Cost grows steeply toward the opening: positions from move 12 on take milliseconds to a second,
+move 8 typically seconds, and the empty board is out of reach without an opening book.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from numba import njit
 from ponder.envs.board.connect_four import (
     BOARD_MASK,
     CURRENT,
+    HEIGHT,
     MASK,
     MOVES,
     NUM_CELLS,
@@ -53,14 +60,14 @@ HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # 2**64 / golden ratio: spreads
 
 def _cell_lines() -> np.ndarray:
     """How many four-in-a-row lines pass through each cell (row 0 at the bottom)."""
-    lines = np.zeros((6, 7), dtype=np.int64)
-    for r in range(6):
-        for c in range(7):
+    lines = np.zeros((HEIGHT, WIDTH), dtype=np.int64)
+    for r in range(HEIGHT):
+        for c in range(WIDTH):
             for dr, dc in ((0, 1), (1, 0), (1, 1), (1, -1)):
                 for start in range(4):
                     r0, c0 = r - start * dr, c - start * dc
                     cells = [(r0 + k * dr, c0 + k * dc) for k in range(4)]
-                    if all(0 <= rr < 6 and 0 <= cc < 7 for rr, cc in cells):
+                    if all(0 <= rr < HEIGHT and 0 <= cc < WIDTH for rr, cc in cells):
                         lines[r, c] += 1
     return lines
 
@@ -256,7 +263,7 @@ class ConnectFourSolver:
         self._order = np.zeros((NUM_CELLS + 1, 2, WIDTH), dtype=np.int64)
         self._counters = np.zeros(4, dtype=np.int64)
         self._shift = 64 - table_bits
-        self.nodes = 0  # positions visited by the latest call
+        self.nodes = 0  # positions visited by the latest call (a measure of its cost)
 
     def clear(self) -> None:
         self.keys[:] = -1
@@ -279,9 +286,9 @@ class ConnectFourSolver:
     def solve(
         self, state: np.ndarray, exact_score: bool = False, max_nodes: int | None = None
     ) -> SolverResult:
-        """Value for the mover and every column that keeps it; with `exact_score`, Pons' score
-        too (each child is then solved exactly, which costs more). `max_nodes` bounds the
-        total work of the call and raises `SolverBudgetExceededError` when spent."""
+        """Value for the mover and every column that keeps it (win/draw/loss); with
+        `exact_score`, Pons' score too (each child is then solved exactly, which costs more).
+        `max_nodes` bounds the work of the call: past it, `SolverBudgetExceededError`."""
         if is_terminal(state):
             value = int(outcome(state)) * (1 if to_play(state) == 0 else -1)
             stones = int(state[MOVES])
@@ -291,8 +298,8 @@ class ConnectFourSolver:
         self._start(max_nodes)
         current, mask, moves = int(state[CURRENT]), int(state[MASK]), int(state[MOVES])
         win_now = int(winning_cells(current, mask))
-        children: dict[int, int] = {}  # column -> child's mask, or -1 where the game ends
-        child_scores: dict[int, int] = {}  # column -> score for the mover, where known
+        children: dict[int, int] = {}  # column -> mask after it, where the game goes on
+        child_scores: dict[int, int] = {}  # column -> score for the mover, where it ends
         for col in range(WIDTH):
             column = int(column_mask(col))
             if mask & column == column:
@@ -313,21 +320,21 @@ class ConnectFourSolver:
             child_scores.update({col: child_score(col, -99, 99) for col in children})
             score = max(child_scores.values())
             value = _sign(score)
-            best = [col for col, s in child_scores.items() if _sign(s) == value]
+            best = sorted(col for col, s in child_scores.items() if _sign(s) == value)
             return SolverResult(value, np.array(best, dtype=np.int64), score)
-        # Weak: settle the position's value first, then test each child with one null window
-        # ("does this move also win?" or "does it hold the draw?"), the cheapest question.
-        value = _sign(self._search(current, mask, moves, -1, 1))
-        best = [col for col, s in child_scores.items() if _sign(s) == value]
-        for col in children:
-            keeps = (
-                value == -1  # every move loses
-                or (value == 1 and child_score(col, 0, 1) >= 1)
-                or (value == 0 and child_score(col, -1, 0) >= 0)
-            )
-            if keeps:
-                best.append(col)
-        return SolverResult(value, np.array(sorted(best), dtype=np.int64), None)
+        # Weak: ask each child the cheapest yes/no questions, one null window each: "does this
+        # move win?", and only where none does, "does it hold the draw?". The answers give the
+        # value and the whole optimal set with no separate search of the position itself.
+        wins = {col for col, s in child_scores.items() if s > 0}
+        wins.update(col for col in children if child_score(col, 0, 1) >= 1)
+        if wins:
+            return SolverResult(1, np.array(sorted(wins), dtype=np.int64), None)
+        draws = {col for col, s in child_scores.items() if s == 0}
+        draws.update(col for col in children if child_score(col, -1, 0) >= 0)
+        if draws:
+            return SolverResult(0, np.array(sorted(draws), dtype=np.int64), None)
+        every_move = sorted(child_scores.keys() | children.keys())
+        return SolverResult(-1, np.array(every_move, dtype=np.int64), None)
 
     def _start(self, max_nodes: int | None) -> None:
         self._counters[:] = 0
