@@ -57,7 +57,16 @@ class ScoreEstimate:
         return elo_from_score(self.score)
 
     def elo_interval(self, z: float = Z95) -> tuple[float, float]:
-        """Elo at score -+ z standard errors (asymmetric in Elo, as it should be)."""
+        """Elo at score -+ z standard errors (asymmetric in Elo, as it should be).
+
+        When every unit scored the same (a 100-0 sweep, all draws) the sample variance is 0 and
+        would claim certainty; the Wilson interval for `units` trials is used instead, which
+        for a sweep of n pairs gives the familiar lower bound n / (n + z²)."""
+        if self.units and self.stderr == 0.0:
+            n, p = self.units, self.score
+            centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+            half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+            return elo_from_score(centre - half), elo_from_score(centre + half)
         return (
             elo_from_score(self.score - z * self.stderr),
             elo_from_score(self.score + z * self.stderr),

@@ -56,8 +56,14 @@ def test_trinomial_and_degenerate_estimates():
     est = trinomial_estimate(6, 2, 2)
     assert est.score == pytest.approx(0.7)
     assert est.los > 0.9
-    perfect = pentanomial_estimate([0, 0, 0, 0, 7])
+    perfect = pentanomial_estimate([0, 0, 0, 0, 50])
     assert perfect.elo == math.inf and perfect.los == 1.0
+    lo, hi = perfect.elo_interval()
+    z2 = 1.959963984540054**2
+    assert lo == pytest.approx(elo_from_score(50 / (50 + z2))) and hi == math.inf
+    draws = pentanomial_estimate([0, 0, 30, 0, 0])
+    lo, hi = draws.elo_interval()
+    assert lo == pytest.approx(-hi) and 50 < hi < 200
     assert pentanomial_estimate([0, 0, 0, 0, 0]).units == 0
 
 

@@ -11,6 +11,7 @@ from ponder.agents.players import (
     OpenSpielMCTSPlayer,
     RandomPlayer,
     SolverPlayer,
+    UCTPlayer,
 )
 from ponder.arena.openings import replay
 from ponder.envs.registry import get_game
@@ -27,7 +28,14 @@ def _batch(game, histories):
 
 
 def test_players_follow_the_protocol():
-    for player in (RandomPlayer(), SolverPlayer(), OpenSpielMCTSPlayer(10), HumanPlayer()):
+    players = (
+        RandomPlayer(),
+        UCTPlayer(10),
+        SolverPlayer(),
+        OpenSpielMCTSPlayer(10),
+        HumanPlayer(),
+    )
+    for player in players:
         assert isinstance(player, Player)
 
 
@@ -74,6 +82,24 @@ def test_solver_player_plays_only_optimal_moves():
 def test_solver_player_refuses_a_game_without_solver():
     with pytest.raises(PonderError, match="no exact solver for othello"):
         SolverPlayer().start(get_game("othello"), 1, 0)
+
+
+def test_uct_player_searches_only_its_own_games():
+    histories = [X_WINS_NOW, [0, 4], [4], [0, 4, 8]]
+    states, hist, _ = _batch(TTT, histories)
+    player = UCTPlayer(400)
+    player.start(TTT, 4, seed=1)
+    rows = np.array([0, 3])  # the other two games are the opponent's to move
+    actions, info = player.act(states[rows], [hist[0], hist[3]], rows)
+    assert actions.shape == (2,) and actions[0] == 2  # takes the immediate win
+    assert actions[1] not in (0, 4, 8)
+    assert info.visits.shape == (2, 9) and info.visits[0].sum() >= 399
+    assert int(np.argmax(info.visits[0])) == 2 and info.q[0, 2] == pytest.approx(1.0)
+    again = UCTPlayer(400)
+    again.start(TTT, 4, seed=1)
+    assert again.act(states[rows], [hist[0], hist[3]], rows)[1].visits.tolist() == (
+        info.visits.tolist()
+    )
 
 
 def test_openspiel_mcts_uses_the_history_and_reports_statistics():
