@@ -33,11 +33,13 @@ class TrainConfig(StrictModel):
     momentum: float = Field(0.9, ge=0, lt=1)
     weight_decay: float = Field(1e-4, ge=0)
     value_loss: Literal["mse", "wdl"] = "mse"
-    augment: bool = True
-    replay_window: int = Field(100_000, ge=1)
-    min_replay: int = Field(1_000, ge=1)
+    augment: bool = True  # a random symmetry of the game per sample
+    replay_window: int = Field(100_000, ge=1)  # most recent positions kept for sampling
+    min_replay: int = Field(1_000, ge=1)  # positions before the first learner step
+    # Trained samples per generated sample: ties the learner's pace to self-play's, so a slow
+    # worker does not let the learner overfit a small buffer.
     sample_ratio: float = Field(4.0, gt=0)
-    mixed_precision: bool = True
+    mixed_precision: bool = True  # CUDA only: bfloat16 (or float16 with loss scaling)
 
     @field_validator("lr_schedule")
     @classmethod
@@ -49,11 +51,11 @@ class TrainConfig(StrictModel):
 
 
 class EvalConfig(StrictModel):
-    every_steps: int = Field(500, ge=1)
-    games: int = Field(100, ge=1)
-    simulations: int = Field(64, ge=0)
-    opponents: list[str] = ["random", "uct:100", "uct:1000"]
-    solver: bool = True
+    every_steps: int = Field(500, ge=1)  # learner steps between evaluations
+    games: int = Field(100, ge=1)  # per opponent, colour-swapped
+    simulations: int = Field(64, ge=0)  # the evaluated player's search (0 = raw policy)
+    opponents: list[str] = ["random", "uct:100", "uct:1000"]  # arena player specs
+    solver: bool = True  # also play the exact solver where the game has one
 
 
 class PipelineConfig(StrictModel):
@@ -75,10 +77,13 @@ class SelfPlayConfig(StrictModel):
     # and are not used as policy targets; a `full_search_prob` share get the full budget.
     fast_simulations: int = Field(0, ge=0)
     full_search_prob: float = Field(0.25, gt=0, le=1)
+    # Plies per game whose move is sampled from the root visits (exploration of openings).
     temperature_moves: int = Field(8, ge=0)
+    # The mover resigns when its root value is below this; -1.0 turns resignation off.
     resign_threshold: float = Field(-0.95, ge=-1, le=1)
+    # Share of games played out regardless, to measure how often resigning would be wrong.
     resign_disabled_fraction: float = Field(0.1, ge=0, le=1)
-    resign_min_moves: int = Field(4, ge=0)
+    resign_min_moves: int = Field(4, ge=0)  # plies before anyone may resign
 
     @model_validator(mode="after")
     def _fast_below_full(self) -> SelfPlayConfig:
