@@ -11,6 +11,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ponder.arena.match import MatchResult, json_float
 from ponder.arena.ratings import RatingTable
@@ -46,8 +47,13 @@ def fmt_interval(lo: float, hi: float) -> str:
     return f"[{fmt_elo(lo, 0)}, {fmt_elo(hi, 0)}]"
 
 
+def plain(*cells: str) -> list[Text]:
+    """Cells as literal text: specs and intervals hold brackets that rich would read as markup."""
+    return [Text(c) for c in cells]
+
+
 def match_table(matches: Sequence[MatchResult], title: str = "match results") -> Table:
-    table = Table(title=title)
+    table = Table(title=Text(title))
     table.add_column("player A", overflow="fold", min_width=12)
     table.add_column("player B", overflow="fold", min_width=12)
     for col in ("games", "W-D-L", "score", "Elo A-B", "95% CI", "LOS", "pairs 0..2"):
@@ -55,15 +61,17 @@ def match_table(matches: Sequence[MatchResult], title: str = "match results") ->
     for m in matches:
         lo, hi = m.elo_ci
         table.add_row(
-            m.player_a,
-            m.player_b,
-            str(m.num_games),
-            f"{m.wins}-{m.draws}-{m.losses}",
-            f"{100 * m.score:.1f}%",
-            fmt_elo(m.elo),
-            fmt_interval(lo, hi),
-            f"{100 * m.los:.1f}%",
-            "/".join(str(c) for c in m.pentanomial),
+            *plain(
+                m.player_a,
+                m.player_b,
+                str(m.num_games),
+                f"{m.wins}-{m.draws}-{m.losses}",
+                f"{100 * m.score:.1f}%",
+                fmt_elo(m.elo),
+                fmt_interval(lo, hi),
+                f"{100 * m.los:.1f}%",
+                "/".join(str(c) for c in m.pentanomial),
+            )
         )
     return table
 
@@ -74,8 +82,9 @@ def sprt_line(m: MatchResult) -> str:
     s = m.sprt
     c = s.config
     verdict = {
-        "H1": f"H1 accepted: {m.player_a} is stronger by at least ~{c.elo1:g} Elo",
-        "H0": f"H0 accepted: {m.player_a} is not {c.elo1:g} Elo stronger",
+        "H1": f"H1 accepted: {m.player_a} is stronger (elo1={c.elo1:g} fits better than "
+        f"elo0={c.elo0:g})",
+        "H0": f"H0 accepted: elo0={c.elo0:g} fits better than elo1={c.elo1:g}",
         None: f"no decision within {m.planned_games} games",
     }[s.verdict]
     return (
@@ -85,7 +94,7 @@ def sprt_line(m: MatchResult) -> str:
 
 
 def ratings_table(table: RatingTable, title: str = "ratings") -> Table:
-    out = Table(title=title, caption=_ratings_caption(table))
+    out = Table(title=Text(title), caption=Text(_ratings_caption(table)))
     out.add_column("#", justify="right")
     out.add_column("player", overflow="fold", min_width=12)
     for col in ("Elo", "95% CI", "games", "score"):
@@ -98,7 +107,9 @@ def ratings_table(table: RatingTable, title: str = "ratings") -> Table:
             if table.bootstrap and table.players[i] != table.anchor
             else "-"
         )
-        out.add_row(str(rank), table.players[i], fmt_elo(table.rating[i]), ci, str(games), score)
+        out.add_row(
+            *plain(str(rank), table.players[i], fmt_elo(table.rating[i]), ci, str(games), score)
+        )
     return out
 
 

@@ -151,7 +151,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             matches = [result]
             console.print(match_table(matches, title=f"{game.name}: {result.openings}"))
             if result.sprt is not None:
-                console.print(sprt_line(result))
+                console.print(sprt_line(result), markup=False, highlight=False)
             payload["matches"] = [result.to_dict(with_games=True)]
         else:
             tournament = run_tournament(
