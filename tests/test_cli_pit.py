@@ -67,6 +67,7 @@ def test_pit_sprt_and_ratings_file(tmp_path, monkeypatch, capsys):
         str(ledger),
     )
     assert code == 0 and "H1 accepted" in stdout
+    assert "SPRT [elo0=0, elo1=50, alpha=0.05, beta=0.05, pentanomial]: LLR" in stdout
     code, stdout, _ = run_main(monkeypatch, capsys, "ratings", str(ledger), "--bootstrap", "20")
     assert code == 0 and "solver" in stdout and "anchor random = 0" in stdout
 
@@ -93,6 +94,21 @@ def test_pit_round_robin_prints_ratings_in_order(tmp_path, monkeypatch, capsys):
     ratings = json.loads(out.read_text())["ratings"]["players"]
     assert [r["player"] for r in ratings] == ["solver", "openspiel:mcts:30", "random"]
     assert stdout.index("solver") < stdout.index("random")
+
+
+def test_uct_ladder_on_connect_four(tmp_path, monkeypatch, capsys):
+    """The acceptance shape at small scale: more simulations rank higher, gaps are positive."""
+    out = tmp_path / "c4.json"
+    args = ["pit", "uct:20", "uct:200", "random", "-g", "connect_four", "--round-robin"]
+    code, stdout, err = run_main(
+        monkeypatch, capsys, *args, "-n", "16", "--bootstrap", "50", "--json", str(out)
+    )
+    assert code == 0, err
+    ratings = json.loads(out.read_text())["ratings"]["players"]
+    assert [r["player"] for r in ratings] == ["uct:200", "uct:20", "random"]
+    elo = {r["player"]: r["rating"] for r in ratings}
+    assert elo["uct:200"] - elo["uct:20"] > 50 and elo["uct:20"] > 100
+    assert "connect_four round-robin ratings" in stdout
 
 
 @pytest.mark.parametrize(
