@@ -276,6 +276,9 @@ class AZPipeline:
                 stop_reason = self._loop()
             except KeyboardInterrupt:
                 stop_reason = "interrupted"
+            except BaseException as exc:
+                stop_reason = f"stopped by {type(exc).__name__}"
+                raise
             finally:
                 self._finish(stop_reason)
         return Summary(
@@ -364,6 +367,9 @@ class AZPipeline:
         except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError) as exc:
             self._replace_worker(slot, exc)
             return
+        except ray.exceptions.RayTaskError as exc:
+            raise_user_error(exc)
+            raise
         slot.deaths_in_a_row = 0
         self.nodes.add(stats["node"])
         self.replay.add.remote(samples_ref, stats["games"])
@@ -414,6 +420,9 @@ class AZPipeline:
                 f"the learner process died ({str(exc).splitlines()[0]}); continue the run with "
                 f"--resume {self.rundir.path}"
             ) from None
+        except ray.exceptions.RayTaskError as exc:
+            raise_user_error(exc)
+            raise
         self.step, self.samples_trained = out["step"], out["samples_trained"]
         for key, value in out["losses"].items():
             self.loss_sums[key] = self.loss_sums.get(key, 0.0) + value * out["steps"]
@@ -445,6 +454,9 @@ class AZPipeline:
             self.display.message(f"the evaluator died ({str(exc).splitlines()[0]}); restarting")
             self.evaluator = self.evaluator_cls.remote(self.config_dict)
             result = None
+        except ray.exceptions.RayTaskError as exc:
+            raise_user_error(exc)
+            raise
         if result is not None:
             self.latest_eval = result
             self.eval_history.append(result)
@@ -482,6 +494,7 @@ class AZPipeline:
             "first_player_win_share": c.first_player_wins / games,
             "draw_share": c.draws / games,
             "worker_restarts": c.worker_restarts,
+            "selfplay_nodes": len(self.nodes),
             "resign_share": c.resigned / games,
             "false_resign_rate": c.false_resigns / max(c.resign_checked, 1),
         }
@@ -557,6 +570,25 @@ class AZPipeline:
         return int((self.checkpoint.metadata.get("pipeline") or {}).get("positions", 0))
 
 
+def raise_user_error(exc: BaseException) -> None:
+    """A PonderError raised inside an actor reaches the user as its one line, not Ray's
+    traceback; any other failure in an actor is a bug and propagates unchanged."""
+    cause = getattr(exc, "cause", None)
+    if isinstance(cause, PonderError):
+        raise PonderError(str(cause)) from None
+
+
+def check_opponents(cfg: Any, game: Any) -> None:
+    """Every evaluation opponent must be a valid player for the game before training starts,
+    not when the first evaluation comes due."""
+    from ponder.arena.specs import check_player_for_game, make_player
+    from ponder.envs.solvers import get_solver
+    from ponder.selfplay.evaluation import opponent_specs
+
+    for spec in opponent_specs(cfg, get_solver(game.name) is not None):
+        check_player_for_game(make_player(spec, game), game)
+
+
 def _dump(cfg: Any) -> str:
     from ponder.config import dump_config
 
@@ -582,6 +614,9 @@ def prepare_run(
             raise PonderError("--resume continues a run with its own config; drop --config/--out")
         run = RunDir.open(resume)
         cfg = validate_config(AZConfig, apply_overrides(read_yaml(run.config_path()), overrides))
+        from ponder.envs.registry import get_game
+
+        check_opponents(cfg, get_game(cfg.game))
         checkpoint = None
         if run.latest_checkpoint() is not None:
             checkpoint = run.load_latest(expect={"game": cfg.game, "algorithm": "alphazero"})
@@ -591,7 +626,7 @@ def prepare_run(
     cfg = validate_config(AZConfig, apply_overrides(read_yaml(config), overrides))
     from ponder.envs.registry import get_game
 
-    get_game(cfg.game)  # an unknown game is a one-line error before any directory is made
+    check_opponents(cfg, get_game(cfg.game))  # one-line errors before a directory is made
     run = RunDir.create(out, prefix=f"az-{cfg.game}")
     return cfg, run, None
 

@@ -1,0 +1,63 @@
+"""`ponder train az --address` on a two-node Ray cluster on this machine, stopped with Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from az_pipeline_support import tiny_config, write_config
+
+from ponder.checkpoint import read_metadata
+from ponder.rundir import RunDir
+
+pytest.importorskip("ray")
+
+
+@pytest.mark.slow
+def test_training_spreads_over_two_nodes_and_ctrl_c_checkpoints(tmp_path):
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+    cluster.add_node(num_cpus=1)
+    cluster.wait_for_nodes()
+    config = write_config(tmp_path / "ttt.yaml", tiny_config())
+    out = tmp_path / "run"
+    command = [
+        sys.executable,
+        "-c",
+        "from ponder.cli import main; main()",
+        *("train", "az", "--config", str(config), "--out", str(out)),
+        *("--address", cluster.address, "--workers", "2", "--quiet"),
+        *("--set", "pipeline.max_learner_steps=100000", "--set", "pipeline.log_every=5"),
+    ]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        run = RunDir(out)
+        deadline = time.monotonic() + 240
+        # Wait until both workers (one per node) have delivered games and the learner has run.
+        while time.monotonic() < deadline and proc.poll() is None:
+            rows = [r for r in run.read_metrics() if r.get("kind") == "train"]
+            if rows and rows[-1]["selfplay_nodes"] == 2 and rows[-1]["step"] >= 20:
+                break
+            time.sleep(0.5)
+        assert proc.poll() is None, proc.communicate()[0]
+        proc.send_signal(signal.SIGINT)
+        output = proc.communicate(timeout=120)[0]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        cluster.shutdown()
+
+    assert proc.returncode == 0, output
+    assert "interrupted" in output
+    rows = [r for r in run.read_metrics() if r.get("kind") == "train"]
+    assert rows[-1]["selfplay_nodes"] == 2
+    latest = run.latest_checkpoint()
+    pointer = json.loads((run.checkpoints / "latest.json").read_text())
+    meta = read_metadata(latest)
+    assert pointer["step"] == meta["step"] >= rows[-1]["step"] >= 20
+    assert meta["pipeline"]["games"] > 0
