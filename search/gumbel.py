@@ -238,3 +238,25 @@ def final_action(tree, root, b, c_visit, c_scale, scratch):
         if survivor and scratch[a] > best:
             best, best_a = scratch[a], a
     return best_a
+
+
+@njit(cache=True, inline="always")
+def gumbel_select(tree, root, b, node, params, scratch, rng):
+    vl, c_visit, c_scale = params.virtual_loss, params.c_visit, params.c_scale
+    if node == 0:
+        return root_action(tree, root, b, vl, c_visit, c_scale, scratch)
+    return interior_action(tree, b, node, vl, c_visit, c_scale, scratch)
+
+
+@njit(cache=True)
+def write_gumbel_results(tree, root, params, active, scratch, action, policy):
+    """Gumbel outputs on top of `write_results`: the completed-Q improved policy as the
+    training target, and the survivor of sequential halving as the move."""
+    num_actions = tree.edges_i.shape[2]
+    for b in range(tree.node_count.shape[0]):
+        if not active[b]:
+            continue
+        improved_policy(tree, b, 0, 0.0, params.c_visit, params.c_scale, scratch)
+        for a in range(num_actions):
+            policy[b, a] = scratch[a]
+        action[b] = final_action(tree, root, b, params.c_visit, params.c_scale, scratch)

@@ -22,7 +22,7 @@ from ponder.envs.board.base import BoardGame
 from ponder.envs.jit_cache import njit_closure
 from ponder.envs.playout import make_random_playout
 from ponder.search import tree as tree_ops
-from ponder.search.layout import EXPANDED, N_ACTION, N_PARENT, N_PLAYER, N_STATUS
+from ponder.search.layout import EXPANDED, MODE_UCT, N_ACTION, N_PARENT, N_PLAYER, N_STATUS
 
 
 class NativeKernels(NamedTuple):
@@ -48,7 +48,8 @@ def drop_stale_roots(tree, node_state, states, active):
 
 
 @functools.cache
-def native_kernels(game: BoardGame) -> NativeKernels:
+def native_kernels(game: BoardGame, mode: int) -> NativeKernels:
+    """The kernels of `BatchedMCTS` for one game and one selection rule (layout.MODE_*)."""
     play, legal_mask, to_play, is_terminal, encode = (
         game.play,
         game.legal_mask,
@@ -58,7 +59,7 @@ def native_kernels(game: BoardGame) -> NativeKernels:
     )
     allocate, descend, backup, set_terminal = (
         tree_ops.allocate,
-        tree_ops.descend,
+        tree_ops.descent_for(mode),
         tree_ops.backup,
         tree_ops.set_terminal,
     )
@@ -176,7 +177,7 @@ def uct_kernel(game: BoardGame) -> Callable:
     playout = make_random_playout(game)
     allocate, descend, backup, set_terminal, expand = (
         tree_ops.allocate,
-        tree_ops.descend,
+        tree_ops.descent_for(MODE_UCT),
         tree_ops.backup,
         tree_ops.set_terminal,
         tree_ops.expand,

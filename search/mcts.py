@@ -31,7 +31,7 @@ from ponder.search import rng as rng_mod
 from ponder.search import tree as tree_ops
 from ponder.search.config import SearchConfig
 from ponder.search.evaluators import Evaluator
-from ponder.search.gumbel import considered_visit_table
+from ponder.search.gumbel import considered_visit_table, write_gumbel_results
 from ponder.search.layout import (
     MODE_GUMBEL,
     MODE_PUCT,
@@ -48,14 +48,16 @@ class SearchCapacityError(RuntimeError):
     """A tree ran out of nodes during a search (a bug if it ever escapes the capacity checks)."""
 
 
-def make_backend(game: Any, batch: int, capacity: int, max_leaves: int, planes: bool) -> Any:
+def make_backend(
+    game: Any, mode: int, batch: int, capacity: int, max_leaves: int, planes: bool
+) -> Any:
     if game.kind == OPENSPIEL:
         from ponder.search.openspiel_backend import OpenSpielBackend
 
-        return OpenSpielBackend(game, batch, capacity, max_leaves, planes)
+        return OpenSpielBackend(game, mode, batch, capacity, max_leaves, planes)
     from ponder.search.native_backend import NativeBackend
 
-    return NativeBackend(game, batch, capacity, max_leaves, planes)
+    return NativeBackend(game, mode, batch, capacity, max_leaves, planes)
 
 
 def search_params(config: SearchConfig) -> Params:
@@ -97,7 +99,12 @@ class BatchedMCTS:
         self.root = new_root_info(batch_size, num_actions)
         self.leaves = Leaves(batch_size * config.leaves_per_step, num_actions)
         self.backend = make_backend(
-            game, batch_size, self.capacity, len(self.leaves.row), not self.by_state
+            game,
+            self.params.mode,
+            batch_size,
+            self.capacity,
+            len(self.leaves.row),
+            not self.by_state,
         )
         self.rng = np.zeros(batch_size, dtype=np.uint64)
         rng_mod.seed_rows(self.rng, seed)
@@ -271,12 +278,9 @@ class BatchedMCTS:
         out = empty_result(self.batch_size, self.game.num_actions, sims)
         tree_ops.write_results(
             self.tree,
-            self.root,
-            self.params,
+            self.rng,
             active,
             temperature,
-            self.rng,
-            self.scratch,
             out.action,
             out.policy,
             out.root_value,
@@ -284,4 +288,8 @@ class BatchedMCTS:
             out.q,
             out.prior,
         )
+        if self.config.gumbel:
+            write_gumbel_results(
+                self.tree, self.root, self.params, active, self.scratch, out.action, out.policy
+            )
         return out

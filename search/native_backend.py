@@ -13,9 +13,11 @@ from ponder.search.layout import Leaves, Tree
 
 
 class NativeBackend:
-    def __init__(self, game: BoardGame, batch: int, capacity: int, max_leaves: int, planes: bool):
+    def __init__(
+        self, game: BoardGame, mode: int, batch: int, capacity: int, max_leaves: int, planes: bool
+    ):
         self.game = game
-        self.kernels = native_kernels(game)
+        self.kernels = native_kernels(game, mode)
         self.node_state = np.zeros((batch, capacity, game.state_len), dtype=game.state_dtype)
         self.leaf_states = np.zeros((max_leaves, game.state_len), dtype=game.state_dtype)
         self.planes = np.zeros((max_leaves, *game.obs_shape), dtype=np.float32) if planes else None

@@ -18,8 +18,11 @@ from ponder.search.layout import Leaves, Tree
 
 
 class OpenSpielBackend:
-    def __init__(self, game: Any, batch: int, capacity: int, max_leaves: int, planes: bool):
+    def __init__(
+        self, game: Any, mode: int, batch: int, capacity: int, max_leaves: int, planes: bool
+    ):
         self.game = game
+        self.mode = mode
         self.nodes: list[list[Any]] = [[None] * capacity for _ in range(batch)]
         # The shared kernels move per-node rows during reuse; this backend keeps none there.
         self.node_state = np.zeros((batch, capacity, 0), dtype=np.int8)
@@ -58,7 +61,7 @@ class OpenSpielBackend:
         return count
 
     def select(self, tree, root, params, scratch, rng, sims_left, per_step, leaves) -> int:
-        count = tree_ops.select_pending_leaves(
+        count = tree_ops.pending_leaves_kernel(params.mode)(
             tree, root, params, scratch, rng, sims_left, per_step, leaves.row, leaves.node
         )
         game = self.game

@@ -11,11 +11,14 @@ boundary costs reference-count updates for every array passed, once per tree lev
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 
 import numpy as np
 from numba import njit
 
+from ponder.envs.jit_cache import njit_closure
 from ponder.search import gumbel as gumbel_root
 from ponder.search import rng as rng_mod
 from ponder.search.layout import (
@@ -27,6 +30,7 @@ from ponder.search.layout import (
     EXPANDED,
     ILLEGAL,
     MODE_GUMBEL,
+    MODE_PUCT,
     MODE_UCT,
     N_ACTION,
     N_PARENT,
@@ -162,48 +166,60 @@ def allocate(tree, b, parent, action):
 
 
 @njit(cache=True, inline="always")
-def descend(tree, root, b, params, scratch, rng):
-    """One descent from the root of tree b with virtual loss.
+def puct_select(tree, root, b, node, params, scratch, rng):
+    fpu = params.root_fpu_reduction if node == 0 else params.fpu_reduction
+    return puct_action(tree, b, node, params, fpu)
 
-    Returns (outcome, node): NEW_LEAF (a PENDING node was allocated; the caller computes its
-    position), TERMINAL_BACKED_UP (a known terminal was reached and backed up exactly),
-    COLLISION (reached a node still awaiting evaluation; the descent was withdrawn) or
-    TREE_FULL (withdrawn; no room left).
-    """
-    node = 0
-    while True:
-        status = tree.nodes_i[b, node, N_STATUS]
-        if status == TERMINAL:
-            backup(tree, b, node, tree.nodes_f[b, node, N_RAW_VALUE])
-            return TERMINAL_BACKED_UP, node
-        if status == PENDING:
-            undo_path(tree, b, node)
-            return COLLISION, node
-        if params.mode == MODE_UCT:
-            a = ucb1_action(tree, b, node, params, rng)
-        elif params.mode == MODE_GUMBEL:
-            if node == 0:
-                a = gumbel_root.root_action(
-                    tree, root, b, params.virtual_loss, params.c_visit, params.c_scale, scratch
-                )
-            else:
-                a = gumbel_root.interior_action(
-                    tree, b, node, params.virtual_loss, params.c_visit, params.c_scale, scratch
-                )
-        elif node == 0:
-            a = puct_action(tree, b, node, params, params.root_fpu_reduction)
-        else:
-            a = puct_action(tree, b, node, params, params.fpu_reduction)
-        tree.edges_i[b, node, a, E_INFLIGHT] += 1
-        child = tree.edges_i[b, node, a, E_CHILD]
-        if child == UNEXPANDED:
-            new = allocate(tree, b, node, a)
-            if new < 0:
-                tree.edges_i[b, node, a, E_INFLIGHT] -= 1
+
+@njit(cache=True, inline="always")
+def ucb1_select(tree, root, b, node, params, scratch, rng):
+    return ucb1_action(tree, b, node, params, rng)
+
+
+SELECTION_RULES = {
+    MODE_PUCT: puct_select,
+    MODE_GUMBEL: gumbel_root.gumbel_select,
+    MODE_UCT: ucb1_select,
+}
+
+
+@functools.cache
+def descent_for(mode: int) -> Callable:
+    """The descent with one selection rule built in, so a kernel compiles only the rule it
+    uses (each rule is a few hundred lines of machine code once inlined)."""
+    select_action = SELECTION_RULES[mode]
+
+    @njit(inline="always")
+    def descend(tree, root, b, params, scratch, rng):
+        """One descent from the root of tree b with virtual loss.
+
+        Returns (outcome, node): NEW_LEAF (a PENDING node was allocated; the caller computes
+        its position), TERMINAL_BACKED_UP (a known terminal was reached and backed up exactly),
+        COLLISION (reached a node still awaiting evaluation; the descent was withdrawn) or
+        TREE_FULL (withdrawn; no room left).
+        """
+        node = 0
+        while True:
+            status = tree.nodes_i[b, node, N_STATUS]
+            if status == TERMINAL:
+                backup(tree, b, node, tree.nodes_f[b, node, N_RAW_VALUE])
+                return TERMINAL_BACKED_UP, node
+            if status == PENDING:
                 undo_path(tree, b, node)
-                return TREE_FULL, node
-            return NEW_LEAF, new
-        node = child
+                return COLLISION, node
+            a = select_action(tree, root, b, node, params, scratch, rng)
+            tree.edges_i[b, node, a, E_INFLIGHT] += 1
+            child = tree.edges_i[b, node, a, E_CHILD]
+            if child == UNEXPANDED:
+                new = allocate(tree, b, node, a)
+                if new < 0:
+                    tree.edges_i[b, node, a, E_INFLIGHT] -= 1
+                    undo_path(tree, b, node)
+                    return TREE_FULL, node
+                return NEW_LEAF, new
+            node = child
+
+    return descend
 
 
 @njit(cache=True, inline="always")
@@ -262,28 +278,34 @@ def expand_and_backup(
         backup(tree, b, node, v if tree.nodes_i[b, node, N_PLAYER] == 0 else -v)
 
 
-@njit(cache=True, _nrt=False)
-def select_pending_leaves(
-    tree, root, params, scratch, rng, sims_left, per_step, leaf_row, leaf_node
-):
+@functools.cache
+def pending_leaves_kernel(mode: int) -> Callable:
     """Descents for the Python state backend: like the native kernels' selection, but a new
-    leaf is only allocated; Python computes its position. Returns the leaf count, -1 if full."""
-    count = 0
-    for b in range(tree.node_count.shape[0]):
-        for _ in range(per_step):
-            if sims_left[b] == 0:
-                break
-            outcome, node = descend(tree, root, b, params, scratch, rng)
-            if outcome == COLLISION:
-                break
-            if outcome == TREE_FULL:
-                return -1
-            sims_left[b] -= 1
-            if outcome == NEW_LEAF:
-                leaf_row[count] = b
-                leaf_node[count] = node
-                count += 1
-    return count
+    leaf is only allocated; Python computes its position."""
+    descend = descent_for(mode)
+
+    def select_pending_leaves(
+        tree, root, params, scratch, rng, sims_left, per_step, leaf_row, leaf_node
+    ):
+        """Returns the leaf count, or -1 when a tree ran out of nodes."""
+        count = 0
+        for b in range(tree.node_count.shape[0]):
+            for _ in range(per_step):
+                if sims_left[b] == 0:
+                    break
+                outcome, node = descend(tree, root, b, params, scratch, rng)
+                if outcome == COLLISION:
+                    break
+                if outcome == TREE_FULL:
+                    return -1
+                sims_left[b] -= 1
+                if outcome == NEW_LEAF:
+                    leaf_row[count] = b
+                    leaf_node[count] = node
+                    count += 1
+        return count
+
+    return njit_closure(select_pending_leaves, _nrt=False)
 
 
 @njit(cache=True)
@@ -374,31 +396,19 @@ def _pick_by_visits(tree, b, temperature, rng):
 
 
 @njit(cache=True)
-def write_results(
-    tree,
-    root,
-    params,
-    active,
-    temperature,
-    rng,
-    scratch,
-    action,
-    policy,
-    root_value,
-    visits,
-    q,
-    prior,
-):
-    """The search outputs for every active row (inactive rows: action -1, zeros)."""
+def write_results(tree, rng, active, temperature, action, policy, root_value, visits, q, prior):
+    """The search outputs for every active row (inactive rows: action -1, zeros): the visit
+    distribution as policy, the move by visits and temperature."""
     edges_i, edges_f = tree.edges_i, tree.edges_f
     num_actions = edges_i.shape[2]
     for b in range(tree.node_count.shape[0]):
         action[b] = -1
         root_value[b] = 0.0
-        policy[b, :] = 0.0
-        visits[b, :] = 0
-        q[b, :] = 0.0
-        prior[b, :] = 0.0
+        for a in range(num_actions):
+            policy[b, a] = 0.0
+            visits[b, a] = 0
+            q[b, a] = 0.0
+            prior[b, a] = 0.0
         if not active[b]:
             continue
         root_value[b] = tree.nodes_f[b, 0, N_VALUE_SUM] / max(tree.nodes_i[b, 0, N_VISITS], 1)
@@ -410,17 +420,9 @@ def write_results(
             prior[b, a] = edges_f[b, 0, a, E_PRIOR]
             if n > 0:
                 q[b, a] = edges_f[b, 0, a, E_VALUE] / n
-        if params.mode == MODE_GUMBEL:
-            gumbel_root.improved_policy(tree, b, 0, 0.0, params.c_visit, params.c_scale, scratch)
-            for a in range(num_actions):
-                policy[b, a] = scratch[a]
-            action[b] = gumbel_root.final_action(
-                tree, root, b, params.c_visit, params.c_scale, scratch
-            )
-        else:
-            for a in range(num_actions):
-                policy[b, a] = visits[b, a] / total if total > 0 else prior[b, a]
-            action[b] = _pick_by_visits(tree, b, temperature, rng)
+        for a in range(num_actions):
+            policy[b, a] = visits[b, a] / total if total > 0 else prior[b, a]
+        action[b] = _pick_by_visits(tree, b, temperature, rng)
 
 
 @njit(cache=True)

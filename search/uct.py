@@ -120,12 +120,9 @@ class UCTRollout:
         out = empty_result(self.batch_size, self.game.num_actions, self.num_simulations)
         tree_ops.write_results(
             self.tree,
-            self._root,
-            self.params,
+            self._rng,
             active,
             0.0,
-            self._rng,
-            self._scratch,
             out.action,
             out.policy,
             out.root_value,
