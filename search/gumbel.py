@@ -14,7 +14,9 @@ expectation even with 2 simulations.
   actions to [0, 1] (as mctx does), so c_visit and c_scale mean the same in any game.
 - Non-root nodes use the paper's deterministic selection,
   argmax_a [improved_pi(a) - N(a) / (1 + sum_b N(b))], which sends visits where the improved
-  policy wants more of them than they have.
+  policy wants more of them than they have. It has no exploration bonus: a move that neither
+  the prior nor the values favour may never be tried, so with an uninformed prior and a large
+  budget PUCT is the better choice. Gumbel is for small budgets with a learned prior.
 
 Sequential halving is written as a schedule (`considered_visit_table`): the k-th simulation of
 a search goes to a considered action that has exactly `table[m, k]` visits so far, so the
