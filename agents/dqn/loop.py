@@ -141,7 +141,7 @@ def train_single(
                     last_eval = run_evaluation(cfg, learner, step)
                     counters.last_eval_step = step
                     log_evaluation(run, last_eval)
-                    bar.message(_eval_line(last_eval))
+                    bar.message(eval_line(last_eval))
                     if (
                         cfg.train.stop_return is not None
                         and last_eval.mean >= cfg.train.stop_return
@@ -159,7 +159,7 @@ def train_single(
             last_eval = run_evaluation(cfg, learner, counters.step)
             counters.last_eval_step = counters.step
             log_evaluation(run, last_eval)
-            bar.message(_eval_line(last_eval))
+            bar.message(eval_line(last_eval))
         checkpoint = checkpoint_now()
         bar.message(f"stopped at step {counters.step}: {stop_reason}; checkpoint {checkpoint}")
     envs.close()
@@ -167,7 +167,7 @@ def train_single(
     return TrainSummary(counters.step, learner.updates, stop_reason, last_eval, checkpoint)
 
 
-def _eval_line(result: EvalResult) -> str:
+def eval_line(result: EvalResult) -> str:
     protocol = f", {result.protocol['name']} protocol" if result.protocol else ""
     return (
         f"eval @{result.step}: mean {result.mean:.2f} median {result.median:.2f} "

@@ -1,0 +1,310 @@
+"""Ape-X DQN on Ray (`ponder train dqn --actors N`): N `EnvWorker` actors act in parallel and
+feed one shared prioritized replay; the learner (this process, on the GPU when there is one)
+samples it and publishes weights through the object store.
+
+    EnvWorker x N --chunks (one frame per step)--> replay + learner --weights--> EnvWorker x N
+
+The learner holds the replay in its own memory, so sampling never crosses a process boundary;
+only chunks in and weights out do. It keeps the configured replay ratio: it runs exactly
+`replay_ratio` updates per agent step the actors deliver, and waits for chunks when it is
+ahead. An actor that dies is replaced with a fresh seed; its replay streams are marked as cut
+so no n-step return spans the gap.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from ponder.agents.dqn.config import DQNConfig
+from ponder.agents.dqn.evaluation import EvalResult
+from ponder.agents.dqn.learner import DQNLearner, resolve_device
+from ponder.agents.dqn.loop import TrainSummary, crossed, eval_line
+from ponder.agents.dqn.progress import TrainProgress
+from ponder.agents.dqn.training import (
+    Counters,
+    RecentEpisodes,
+    Stopwatch,
+    beta_at,
+    env_info,
+    log_evaluation,
+    make_replay,
+    restore_training_checkpoint,
+    run_evaluation,
+    save_training_checkpoint,
+    session_seed,
+)
+from ponder.envs.atari.make import make_envs
+from ponder.errors import PonderError
+from ponder.rundir import RunDir
+from ponder.selfplay.apex_actor import EnvWorker, epsilon_ladder
+from ponder.selfplay.cluster import ensure_ray
+from ponder.selfplay.driver import WorkerSlot
+
+# Actors inherit no environment from a driver that joined an existing cluster: say it here.
+ACTOR_ENV = {"env_vars": {"OMP_WAIT_POLICY": "PASSIVE"}}
+
+
+class ApexRun:
+    def __init__(self, cfg: DQNConfig, run: RunDir, resume: bool, show_progress: bool = True):
+        import ray
+
+        self.cfg, self.run = cfg, run
+        torch.manual_seed(cfg.seed)
+        self.rng = np.random.default_rng(cfg.seed)
+        probe = make_envs(cfg.env.type, cfg.env.game, cfg.env.protocol, 1, seed=0)
+        self.info = env_info(cfg, probe)
+        self.learner = DQNLearner(
+            cfg, probe.stack, probe.frame_shape, probe.num_actions, resolve_device(cfg.device)
+        )
+        a = cfg.apex
+        self.replay = make_replay(cfg, probe, a.actors * a.envs_per_actor)
+        probe.close()
+        self.counters, self.replay_restored, self.last_eval = Counters(), False, None
+        if resume:
+            self.counters, self.replay_restored, self.last_eval = restore_training_checkpoint(
+                run, cfg, self.learner, self.replay, self.rng, self.info
+            )
+        self.counters.sessions += 1
+        self.watch = Stopwatch(self.counters)
+        self.recent = RecentEpisodes()
+        title = f"ape-x {self.info['game']} x{cfg.apex.actors}"
+        self.bar = TrainProgress(title, cfg.train.total_steps, self.counters.step, show_progress)
+        self.rate: float | None = None
+        self.rate_mark = (time.monotonic(), self.counters.step)
+        self.epsilons = epsilon_ladder(a.actors * a.envs_per_actor, a.eps_base, a.eps_alpha)
+        cpus = float(ray.cluster_resources().get("CPU", 1.0))
+        # The learner is this process, outside Ray's accounting; share the rest so every actor
+        # can be placed even on a 2-core laptop.
+        self.actor_cpus = max(0.01, min(1.0, (cpus - 1.0) / a.actors))
+        self.weights_ref: Any = None
+        self.weights_version = 0
+        self.pending: dict[Any, WorkerSlot] = {}
+        self.slots: list[WorkerSlot] = []
+        self.updates_owed = 0.0
+        self.losses: list[float] = []
+        self.stop_reason = "total_steps reached"
+        self.checkpoint: Any = None
+
+    # -- actors -------------------------------------------------------------------------------
+    def _streams(self, index: int) -> np.ndarray:
+        per_actor = self.cfg.apex.envs_per_actor
+        return np.arange(index * per_actor, (index + 1) * per_actor)
+
+    def _new_actor(self, index: int, incarnation: int) -> Any:
+        import ray
+
+        seed = session_seed(self.cfg, self.counters.sessions, index, incarnation)
+        epsilons = self.epsilons[self._streams(index)].tolist()
+        return (
+            ray.remote(EnvWorker)
+            .options(num_cpus=self.actor_cpus, runtime_env=ACTOR_ENV)
+            .remote(self.cfg.model_dump(mode="json"), index, seed, epsilons)
+        )
+
+    def _launch(self, slot: WorkerSlot) -> None:
+        ref = slot.handle.collect.remote([self.weights_ref], self.weights_version)
+        slot.busy = True
+        self.pending[ref] = slot
+
+    def _publish(self) -> None:
+        import ray
+
+        self.weights_ref = ray.put(self.learner.actor_weights())
+        self.weights_version += 1
+
+    def _replace(self, slot: WorkerSlot, exc: BaseException) -> None:
+        import ray
+
+        slot.deaths_in_a_row += 1
+        if slot.deaths_in_a_row > self.cfg.apex.max_restarts:
+            raise PonderError(
+                f"env worker {slot.index} died {slot.deaths_in_a_row} times in a row; last "
+                f"error: {str(exc).splitlines()[0]}"
+            )
+        ray.kill(slot.handle, no_restart=True)
+        slot.incarnation += 1
+        slot.handle = self._new_actor(slot.index, slot.incarnation)
+        self.replay.mark_broken(self._streams(slot.index))
+        self.counters.actor_restarts += 1
+        self.bar.message(
+            f"env worker {slot.index} died and was restarted ({exc.__class__.__name__})"
+        )
+
+    def start(self) -> None:
+        self._publish()
+        # A resumed replay's streams were cut when the previous session stopped.
+        self.slots = [
+            WorkerSlot(handle=self._new_actor(i, 0), index=i) for i in range(self.cfg.apex.actors)
+        ]
+        for slot in self.slots:
+            self._launch(slot)
+
+    def actor_pids(self) -> list[int]:
+        import ray
+
+        return ray.get([slot.handle.pid.remote() for slot in self.slots])
+
+    # -- the loop -----------------------------------------------------------------------------
+    def _ingest(self, ref: Any) -> int:
+        """Add one finished chunk to the replay; returns the agent steps it held."""
+        import ray
+
+        slot = self.pending.pop(ref)
+        slot.busy = False
+        try:
+            chunk, stats = ray.get(ref)
+        except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError) as exc:
+            self._replace(slot, exc)
+            self._launch(slot)
+            return 0
+        slot.deaths_in_a_row = 0
+        self.replay.extend(self._streams(slot.index), **chunk)
+        self._launch(slot)
+        if stats["episode_returns"]:
+            self.counters.episodes += len(stats["episode_returns"])
+            self.recent.add(stats["episode_returns"], stats["episode_lengths"])
+        return int(stats["steps"])
+
+    def _learn(self) -> None:
+        cfg = self.cfg
+        ready = self.replay.size >= cfg.train.learning_starts and self.replay.sampleable_mass > 0
+        if not ready:
+            self.updates_owed = 0.0
+            return
+        beta = beta_at(cfg, self.counters.step)
+        while self.updates_owed >= 1.0:
+            batch = self.replay.sample(cfg.train.batch_size, self.rng, beta)
+            td_abs, loss = self.learner.update(batch)
+            self.replay.update_priorities(batch.index, td_abs)
+            self.losses.append(loss)
+            self.updates_owed -= 1.0
+            if self.learner.updates % cfg.apex.weights_every == 0:
+                self._publish()
+
+    def iterate(self) -> bool:
+        """Take in the chunks that are ready (waiting for one when the learner has no update
+        owed), run the owed updates, log, evaluate, checkpoint; False once training is done."""
+        import ray
+
+        cfg = self.cfg
+        refs = list(self.pending)
+        timeout = 0.0 if self.updates_owed >= 1.0 else None
+        ready, _ = ray.wait(refs, num_returns=1, timeout=timeout)
+        if ready:
+            ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0.0)
+        before = self.counters.step
+        for ref in ready:
+            steps = self._ingest(ref)
+            self.counters.step += steps
+            self.updates_owed += steps * cfg.train.replay_ratio
+        self._learn()
+        step = self.counters.step
+        if crossed(before, step, 1000):
+            self._refresh_bar(step)
+        if crossed(before, step, cfg.train.log_every):
+            self._log(step)
+        if crossed(before, step, cfg.eval.every):
+            self._evaluate(step)
+            if cfg.train.stop_return is not None and self.last_eval.mean >= cfg.train.stop_return:
+                self.stop_reason = f"evaluation mean {self.last_eval.mean:.1f} >= stop_return"
+                return False
+        if crossed(before, step, cfg.train.checkpoint_every):
+            self._checkpoint()
+        return step < cfg.train.total_steps
+
+    def _refresh_bar(self, step: int) -> None:
+        now = time.monotonic()
+        mark_time, mark_step = self.rate_mark
+        self.rate = (step - mark_step) / (now - mark_time) if now > mark_time else None
+        self.rate_mark = (now, step)
+        loss = float(np.mean(self.losses[-100:])) if self.losses else None
+        self.bar.update(step, self.rate, self.recent.window_mean(), loss, None)
+
+    def _log(self, step: int) -> None:
+        values = {
+            **self.recent.drain(),
+            "loss": float(np.mean(self.losses)) if self.losses else None,
+            "updates": self.learner.updates,
+            "steps_per_s": self.rate,
+            "replay_size": self.replay.size,
+            "weights_version": self.weights_version,
+            "actor_restarts": self.counters.actor_restarts,
+        }
+        self.losses = []
+        self.run.log(step, {k: v for k, v in values.items() if v is not None})
+        self.bar.log_line(step, values)
+
+    def _evaluate(self, step: int) -> EvalResult:
+        self.last_eval = run_evaluation(self.cfg, self.learner, step)
+        self.counters.last_eval_step = step
+        log_evaluation(self.run, self.last_eval)
+        self.bar.message(eval_line(self.last_eval))
+        return self.last_eval
+
+    def _checkpoint(self) -> None:
+        self.watch.tick()
+        self.checkpoint = save_training_checkpoint(
+            self.run,
+            self.cfg,
+            self.learner,
+            self.replay,
+            self.counters,
+            self.rng,
+            self.info,
+            self.last_eval,
+        )
+
+    def finish(self) -> TrainSummary:
+        import ray
+
+        if self.counters.last_eval_step != self.counters.step:
+            self._evaluate(self.counters.step)
+        self._checkpoint()
+        self.bar.message(
+            f"stopped at step {self.counters.step}: {self.stop_reason}; checkpoint "
+            f"{self.checkpoint}"
+        )
+        for slot in self.slots:
+            ray.kill(slot.handle, no_restart=True)
+        self.run.close()
+        return TrainSummary(
+            self.counters.step,
+            self.learner.updates,
+            self.stop_reason,
+            self.last_eval,
+            self.checkpoint,
+        )
+
+    def train(self) -> TrainSummary:
+        cfg = self.cfg
+        with self.bar:
+            note = ""
+            if self.counters.sessions > 1:
+                note = " (replay restored)" if self.replay_restored else " (empty replay)"
+            self.bar.message(f"ape-x with {cfg.apex.actors} actors in {self.run.path}{note}")
+            self.start()
+            try:
+                while self.iterate():
+                    pass
+            except KeyboardInterrupt:
+                self._checkpoint()
+                raise
+            return self.finish()
+
+
+def train_apex(
+    cfg: DQNConfig,
+    run: RunDir,
+    resume: bool,
+    address: str | None = None,
+    show_progress: bool = True,
+) -> TrainSummary:
+    """`ponder train dqn --actors N`: start or join Ray, then train until a stop condition."""
+    if cfg.train.torch_threads:
+        torch.set_num_threads(cfg.train.torch_threads)
+    ensure_ray(address)
+    return ApexRun(cfg, run, resume, show_progress).train()
