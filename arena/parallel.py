@@ -9,6 +9,7 @@ store) and then plays chunk after chunk. Ray is started only through `ensure_ray
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -38,6 +39,18 @@ class ArenaWorker:
         return play_games(
             self.game, self.player_a, self.player_b, setups, seed, chunk=chunk, record=record
         )
+
+
+def _cluster_cpus(wait_s: float = 10.0) -> int:
+    """The cluster's CPU count; right after start-up Ray may not have reported it yet."""
+    import ray
+
+    deadline = time.monotonic() + wait_s
+    while True:
+        cpus = int(ray.cluster_resources().get("CPU", 0))
+        if cpus or time.monotonic() > deadline:
+            return cpus
+        time.sleep(0.1)
 
 
 def run_chunks(
@@ -86,8 +99,8 @@ def _run_on_ray(
     from ponder.selfplay.cluster import ensure_ray
 
     ensure_ray()
-    cpus = int(ray.cluster_resources().get("CPU", 0))
-    if workers > cpus:
+    cpus = _cluster_cpus()
+    if cpus and workers > cpus:  # actors asking for a CPU each would wait forever
         raise PonderError(f"--workers {workers} exceeds the {cpus} CPUs Ray can use")
     actor_class = ray.remote(num_cpus=1)(ArenaWorker)
     count = min(workers, len(chunks))
