@@ -147,7 +147,7 @@ def improved_policy(tree, b, node, virtual_loss, c_visit, c_scale, out):
         out[a] /= total
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, _nrt=False)
 def interior_action(tree, b, node, virtual_loss, c_visit, c_scale, scratch):
     """The paper's deterministic non-root selection: argmax improved_pi - N / (1 + sum N)."""
     num_actions = tree.edges_i.shape[2]
@@ -178,7 +178,7 @@ def _root_scores(tree, root, b, virtual_loss, c_visit, c_scale, scratch):
             scratch[a] += root.gumbel[b, a] + log_prior(tree.edges_f[b, 0, a, E_PRIOR])
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, _nrt=False)
 def root_action(tree, root, b, virtual_loss, c_visit, c_scale, scratch):
     """Sequential halving as a schedule: among the considered actions whose visits in this
     search equal the schedule's next entry, the best by g + logits + sigma(q)."""

@@ -57,12 +57,7 @@ def native_kernels(game: BoardGame, mode: int) -> NativeKernels:
         game.is_terminal,
         game.encode,
     )
-    allocate, descend, backup, set_terminal = (
-        tree_ops.allocate,
-        tree_ops.descent_for(mode),
-        tree_ops.backup,
-        tree_ops.set_terminal,
-    )
+    allocate, descend = tree_ops.allocate, tree_ops.descent_for(mode)
     new_leaf, collision, tree_full = tree_ops.NEW_LEAF, tree_ops.COLLISION, tree_ops.TREE_FULL
 
     def init_roots(tree, node_state, states, active, leaf_row, leaf_node, leaf_states, leaf_legal):
@@ -98,11 +93,16 @@ def native_kernels(game: BoardGame, mode: int) -> NativeKernels:
         leaf_node,
         leaf_states,
         leaf_legal,
+        terminal_row,
+        terminal_node,
+        terminal_value,
+        terminal_count,
     ):
-        """Up to `per_step` descents per tree: new positions are played here; terminal ones are
-        backed up at once (never evaluated), the rest become leaves for the evaluator.
-        Returns the leaf count, or -1 when a tree ran out of nodes."""
+        """Up to `per_step` descents per tree: new positions are played here; finished games
+        go to the terminal list (scored, never evaluated), the rest become leaves for the
+        evaluator. Returns the leaf count, or -1 when a tree ran out of nodes."""
         count = 0
+        ended = 0
         width = node_state.shape[2]
         for b in range(sims_left.shape[0]):
             for _ in range(per_step):
@@ -123,8 +123,10 @@ def native_kernels(game: BoardGame, mode: int) -> NativeKernels:
                 done, result = play(state, tree.nodes_i[b, node, N_ACTION])
                 tree.nodes_i[b, node, N_PLAYER] = to_play(state)
                 if done:
-                    set_terminal(tree, b, node, result)
-                    backup(tree, b, node, result)
+                    terminal_row[ended] = b
+                    terminal_node[ended] = node
+                    terminal_value[ended] = result
+                    ended += 1
                     continue
                 legal_mask(state, leaf_legal[count])
                 for i in range(width):
@@ -132,6 +134,7 @@ def native_kernels(game: BoardGame, mode: int) -> NativeKernels:
                 leaf_row[count] = b
                 leaf_node[count] = node
                 count += 1
+        terminal_count[0] = ended
         return count
 
     def encode_leaves(leaf_states, planes, count):

@@ -159,13 +159,19 @@ def new_root_info(batch: int, num_actions: int) -> RootInfo:
 
 
 class Leaves:
-    """Step buffers for up to B*K leaves: where each leaf is, its legal moves, and (after the
-    evaluator, or for a terminal found by the Python backend) its priors and value."""
+    """Step buffers for up to B*K leaves. The first `count` (a kernel's return value) await
+    the evaluator: where each is, its legal moves, then its priors and value. New positions
+    found to be over go to the terminal list instead, with their outcome for player 0; both
+    are backed up together after the evaluator, so a step sees the same tree whichever
+    backend computed its positions."""
 
     def __init__(self, capacity: int, num_actions: int):
         self.row = np.zeros(capacity, dtype=np.int32)
         self.node = np.zeros(capacity, dtype=np.int32)
         self.legal = np.zeros((capacity, num_actions), dtype=np.bool_)
-        self.terminal = np.zeros(capacity, dtype=np.bool_)
         self.priors = np.zeros((capacity, num_actions), dtype=np.float32)
         self.values = np.zeros(capacity, dtype=np.float32)
+        self.terminal_row = np.zeros(capacity, dtype=np.int32)
+        self.terminal_node = np.zeros(capacity, dtype=np.int32)
+        self.terminal_value = np.zeros(capacity, dtype=np.float32)
+        self.terminal_count = np.zeros(1, dtype=np.int32)

@@ -174,7 +174,7 @@ class BatchedMCTS:
                 raise SearchCapacityError(
                     f"a search tree ran out of its {self.capacity} nodes; raise search.max_nodes"
                 )
-            if count > 0:
+            if count > 0 or self.leaves.terminal_count[0] > 0:
                 self._evaluate_and_backup(count)
         return self._results(active, temp, sims)
 
@@ -237,29 +237,29 @@ class BatchedMCTS:
 
     def _evaluate_and_backup(self, count: int) -> None:
         leaves = self.leaves
-        inputs, legal, index = self.backend.evaluation_batch(count, leaves, self.by_state)
-        if len(legal) > 0:
+        if count > 0:
+            inputs = self.backend.evaluation_inputs(count, leaves, self.by_state)
+            legal = leaves.legal[:count]
             if self.by_state:
                 priors, values = self.evaluator.evaluate_states(inputs, legal)
             else:
                 priors, values = self.evaluator(inputs, legal)
-            priors, values = self._checked(priors, values, len(legal))
-            if index is None:
-                leaves.priors[:count] = priors
-                leaves.values[:count] = values
-            else:
-                leaves.priors[index] = priors
-                leaves.values[index] = values
+            priors, values = self._checked(priors, values, count)
+            leaves.priors[:count] = priors
+            leaves.values[:count] = values
         tree_ops.expand_and_backup(
             self.tree,
             self.root,
             leaves.row,
             leaves.node,
             leaves.legal,
-            leaves.terminal,
             leaves.priors,
             leaves.values,
             count,
+            leaves.terminal_row,
+            leaves.terminal_node,
+            leaves.terminal_value,
+            int(leaves.terminal_count[0]),
         )
 
     def _checked(self, priors: Any, values: Any, count: int) -> tuple[np.ndarray, np.ndarray]:

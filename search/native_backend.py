@@ -51,11 +51,11 @@ class NativeBackend:
         )
         if count < 0:
             raise ValueError(f"row {-1 - count}: the game is over, there is nothing to search")
-        leaves.terminal[:count] = False
+        leaves.terminal_count[0] = 0
         return count
 
     def select(self, tree, root, params, scratch, rng, sims_left, per_step, leaves) -> int:
-        count = self.kernels.select_leaves(
+        return self.kernels.select_leaves(
             tree,
             self.node_state,
             root,
@@ -68,21 +68,19 @@ class NativeBackend:
             leaves.node,
             self.leaf_states,
             leaves.legal,
+            leaves.terminal_row,
+            leaves.terminal_node,
+            leaves.terminal_value,
+            leaves.terminal_count,
         )
-        if count >= 0:
-            leaves.terminal[:count] = False
-        return count
 
-    def evaluation_batch(
-        self, count: int, leaves: Leaves, by_state: bool
-    ) -> tuple[Any, np.ndarray, np.ndarray | None]:
-        """(inputs, legal, index) for the evaluator: here every leaf (index None), since
-        terminal positions were backed up inside the kernel and never became leaves."""
+    def evaluation_inputs(self, count: int, leaves: Leaves, by_state: bool) -> np.ndarray:
+        """The first `count` leaves for the evaluator: state rows, or planes encoded here."""
         if by_state:
-            return self.leaf_states[:count], leaves.legal[:count], None
+            return self.leaf_states[:count]
         assert self.planes is not None
         self.kernels.encode_leaves(self.leaf_states, self.planes, count)
-        return self.planes[:count], leaves.legal[:count], None
+        return self.planes[:count]
 
     def after_reuse(self, old_counts: np.ndarray, actions: np.ndarray, remap: np.ndarray) -> None:
         """Node states moved with the tree inside the reuse kernel; nothing else to do."""

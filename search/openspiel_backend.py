@@ -3,8 +3,8 @@
 Selection, expansion and backup stay in numba (`tree.py`); only the transitions run in Python,
 on `pyspiel.State` objects held per node in a Python list per tree, indexed by node id. A step
 allocates its new leaves in numba, then here each leaf's state is cloned from its parent and the
-move applied; terminal leaves are flagged with their outcome (never evaluated), the others are
-encoded for the evaluator.
+move applied; finished games go to the terminal list with their outcome (never evaluated), the
+others to the evaluator.
 """
 
 from __future__ import annotations
@@ -56,41 +56,46 @@ class OpenSpielBackend:
             self.nodes[b][node] = self.game.clone(state)
             tree.player[b, node] = self.game.to_play(state)
             self.game.legal_mask(state, leaves.legal[count])
-            leaves.row[count], leaves.node[count], leaves.terminal[count] = b, node, False
+            leaves.row[count], leaves.node[count] = b, node
             count += 1
+        leaves.terminal_count[0] = 0
         return count
 
     def select(self, tree, root, params, scratch, rng, sims_left, per_step, leaves) -> int:
-        count = tree_ops.pending_leaves_kernel(params.mode)(
+        """Descend in numba, then play each new leaf's move here. Finished games move to the
+        terminal list; the others are packed to the front, in order, for the evaluator."""
+        found = tree_ops.pending_leaves_kernel(params.mode)(
             tree, root, params, scratch, rng, sims_left, per_step, leaves.row, leaves.node
         )
         game = self.game
-        for i in range(max(count, 0)):
+        count = ended = 0
+        for i in range(max(found, 0)):
             b, node = int(leaves.row[i]), int(leaves.node[i])
             state = game.clone(self.nodes[b][tree.parent[b, node]])
             done, outcome = game.play(state, int(tree.parent_action[b, node]))
             self.nodes[b][node] = state
-            leaves.terminal[i] = done
             if done:
-                leaves.values[i] = outcome
-                tree.player[b, node] = 0
-            else:
-                tree.player[b, node] = game.to_play(state)
-                game.legal_mask(state, leaves.legal[i])
-        return count
+                leaves.terminal_row[ended] = b
+                leaves.terminal_node[ended] = node
+                leaves.terminal_value[ended] = outcome
+                ended += 1
+                continue
+            tree.player[b, node] = game.to_play(state)
+            game.legal_mask(state, leaves.legal[count])
+            leaves.row[count], leaves.node[count] = b, node
+            count += 1
+        leaves.terminal_count[0] = ended
+        return count if found >= 0 else found
 
-    def evaluation_batch(
-        self, count: int, leaves: Leaves, by_state: bool
-    ) -> tuple[Any, np.ndarray, np.ndarray]:
-        """(inputs, legal, index) for the non-terminal leaves among the first `count`."""
-        index = np.flatnonzero(~leaves.terminal[:count])
-        states = [self.nodes[leaves.row[i]][leaves.node[i]] for i in index]
+    def evaluation_inputs(self, count: int, leaves: Leaves, by_state: bool) -> Any:
+        """The first `count` leaves for the evaluator: their states, or planes encoded here."""
+        states = [self.nodes[leaves.row[i]][leaves.node[i]] for i in range(count)]
         if by_state:
-            return states, leaves.legal[index], index
+            return states
         assert self.planes is not None
-        for j, state in enumerate(states):
-            self.game.encode(state, self.planes[j])
-        return self.planes[: len(index)], leaves.legal[index], index
+        for i, state in enumerate(states):
+            self.game.encode(state, self.planes[i])
+        return self.planes[:count]
 
     def after_reuse(self, old_counts: np.ndarray, actions: np.ndarray, remap: np.ndarray) -> None:
         """Move the kept nodes' states to their new ids; release the rest."""

@@ -260,22 +260,34 @@ def set_terminal(tree, b, node, outcome0):
 
 @njit(cache=True, _nrt=False)
 def expand_and_backup(
-    tree, root, leaf_row, leaf_node, leaf_legal, leaf_terminal, priors, values, count
+    tree,
+    root,
+    leaf_row,
+    leaf_node,
+    leaf_legal,
+    priors,
+    values,
+    count,
+    terminal_row,
+    terminal_node,
+    terminal_value,
+    terminal_count,
 ):
-    """After the evaluator: expand each leaf and back up its value. A leaf flagged terminal
-    (found by the Python backend) holds its outcome for player 0 in `values` instead."""
+    """After the evaluator: expand each evaluated leaf and back up its value, then mark the
+    step's new terminal positions and back up their outcomes (player 0's view)."""
     for i in range(count):
         b, node = leaf_row[i], leaf_node[i]
         v = float(values[i])
-        if leaf_terminal[i]:
-            set_terminal(tree, b, node, v)
-            backup(tree, b, node, v)
-            continue
         expand(tree, b, node, leaf_legal[i], priors[i], v)
         if node == 0:
             for a in range(tree.edges_f.shape[2]):
                 root.raw_prior[b, a] = tree.edges_f[b, 0, a, E_PRIOR]
         backup(tree, b, node, v if tree.nodes_i[b, node, N_PLAYER] == 0 else -v)
+    for i in range(terminal_count):
+        b, node = terminal_row[i], terminal_node[i]
+        outcome = float(terminal_value[i])
+        set_terminal(tree, b, node, outcome)
+        backup(tree, b, node, outcome)
 
 
 @functools.cache
@@ -287,7 +299,8 @@ def pending_leaves_kernel(mode: int) -> Callable:
     def select_pending_leaves(
         tree, root, params, scratch, rng, sims_left, per_step, leaf_row, leaf_node
     ):
-        """Returns the leaf count, or -1 when a tree ran out of nodes."""
+        """Returns the count of new leaves (their positions still to compute), or -1 when a
+        tree ran out of nodes."""
         count = 0
         for b in range(tree.node_count.shape[0]):
             for _ in range(per_step):
