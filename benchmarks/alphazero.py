@@ -1,0 +1,269 @@
+"""AlphaZero on connect four: strength against wall clock and training compute.
+
+    python benchmarks/alphazero.py --out runs/bench-c4 --minutes 120 [--quick]
+
+1. Trains through the real CLI (`ponder train az --config configs/connect_four.yaml`), or
+   continues the run with `--resume` when `--out` already holds one, until the run's total
+   training time reaches `--minutes`. Evaluation inside the run is switched off so that the
+   measured minutes are training minutes; every checkpoint is kept.
+2. Evaluates up to `--points` checkpoints spread over the run (results are cached in the run
+   directory, so a re-run only evaluates new ones): the checkpoint searching `--sims`
+   simulations per move against UCT with random rollouts at 1,000 and 10,000 simulations
+   (arena matches over the 49 two-ply openings, both colours), and the share of optimal moves
+   on positions labelled by the exact solver (`ponder.envs.solvers.connect_four`).
+3. Writes benchmarks/results/alphazero.json and a curve, benchmarks/results/alphazero.png
+   (`_quick` names with --quick).
+
+Goal on 2 cores: >= 90% wins against uct:1000 within 2 hours and >= 95% optimal moves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import RESULTS_DIR, write_result
+
+ROOT = Path(__file__).resolve().parent.parent
+GAME = "connect_four"
+OPPONENTS = ("uct:1000", "uct:10000")
+GOALS = {"uct_1000_win_rate": 0.90, "optimal_move_share": 0.95}
+QUICK_OVERRIDES = [
+    "network.blocks=1",
+    "network.channels=16",
+    "network.value_hidden=16",
+    "selfplay.concurrent_games=16",
+    "selfplay.search.num_simulations=16",
+    "selfplay.fast_simulations=0",
+    "selfplay.full_search_prob=1.0",
+    "train.batch_size=64",
+    "train.min_replay=300",
+    "pipeline.checkpoint_every=20",
+]
+
+
+def ponder_cli(*args: str) -> list[str]:
+    return [sys.executable, "-c", "from ponder.cli import main; main()", *args]
+
+
+def train(out: Path, minutes: float, workers: int | None, extra: list[str]) -> list[str]:
+    """Run (or continue) the training; returns the exact command used."""
+    overrides = [f"pipeline.max_minutes={minutes}", *extra]
+    if (out / "config.yaml").is_file():
+        args = ["train", "az", "--resume", str(out)]
+    else:
+        overrides = [
+            "eval.every_steps=1000000000",  # evaluation happens afterwards, off the clock
+            "pipeline.keep_checkpoints=100000",
+            "pipeline.stop_when={}",
+            "pipeline.max_learner_steps=100000000",  # the time budget decides
+            *overrides,
+        ]
+        args = ["train", "az", "--config", str(ROOT / "configs" / f"{GAME}.yaml")]
+        args += ["--out", str(out)]
+    if workers:
+        args += ["--workers", str(workers)]
+    for item in overrides:
+        args += ["--set", item]
+    command = ponder_cli(*args)
+    # Training's progress lines go to stderr so that stdout stays the JSON result.
+    subprocess.run(command, check=True, stdout=sys.stderr)
+    return ["ponder", *args]
+
+
+def checkpoint_points(out: Path, points: int) -> list[tuple[int, Path]]:
+    """Up to `points` checkpoints evenly spread over the run, always including the last."""
+    stems = sorted((out / "checkpoints").glob("ckpt_*.json"))
+    found = [(int(p.stem.split("_")[1]), p.with_suffix("")) for p in stems]
+    if len(found) <= points:
+        return found
+    picks = np.unique(np.linspace(0, len(found) - 1, points).round().astype(int))
+    return [found[i] for i in picks]
+
+
+def labelled_positions(out: Path, count: int, seed: int = 0) -> list[dict[str, Any]]:
+    """Positions from random play, 6-30 plies in, each with the solver's optimal moves; only
+    positions where some legal move is not optimal count (elsewhere every move is right)."""
+    cache = out / "benchmark_positions.json"
+    if cache.is_file():
+        cached = json.loads(cache.read_text())
+        if len(cached) >= count:
+            return cached[:count]
+    from ponder.envs.registry import get_game
+    from ponder.envs.solvers.connect_four import solve
+
+    game = get_game(GAME)
+    rng = np.random.default_rng(seed)
+    positions: list[dict[str, Any]] = []
+    while len(positions) < count:
+        state = game.new_states(1)[0]
+        moves: list[int] = []
+        target = int(rng.integers(6, 31))
+        while len(moves) < target and not game.is_terminal(state):
+            action = int(rng.choice(game.legal_actions(state)))
+            game.play(state, action)
+            moves.append(action)
+        if game.is_terminal(state):
+            continue
+        try:
+            result = solve(state, max_nodes=5_000_000)
+        except RuntimeError:  # too deep for the node budget: skip rather than wait
+            continue
+        best = [int(a) for a in result.best_actions]
+        if len(best) < len(game.legal_actions(state)):
+            positions.append({"moves": moves, "best": best, "value": int(result.value)})
+    cache.write_text(json.dumps(positions))
+    return positions
+
+
+def optimal_share(stem: Path, sims: int, positions: list[dict[str, Any]]) -> float:
+    from ponder.agents.alphazero.player import load_checkpoint_player
+    from ponder.envs.registry import get_game
+
+    game = get_game(GAME)
+    states = game.new_states(len(positions))
+    for row, position in zip(states, positions, strict=True):
+        for action in position["moves"]:
+            game.play(row, action)
+    player = load_checkpoint_player(str(stem), sims, 0.0, game)
+    player.start(game, len(positions), 0)
+    actions, _ = player.act(
+        states, [p["moves"] for p in positions], np.arange(len(positions), dtype=np.int64)
+    )
+    hits = [int(a) in p["best"] for a, p in zip(actions, positions, strict=True)]
+    return float(np.mean(hits))
+
+
+def evaluate(stem: Path, sims: int, games: int, positions: list[dict[str, Any]]) -> dict[str, Any]:
+    from ponder.arena.match import play_match
+    from ponder.checkpoint import read_metadata
+
+    meta = read_metadata(stem)
+    point: dict[str, Any] = {
+        "checkpoint": stem.name,
+        "step": meta["step"],
+        "wall_minutes": meta["compute"]["wall_seconds"] / 60,
+        "compute": meta["compute"],
+    }
+    for opponent in OPPONENTS:
+        start = time.perf_counter()
+        result = play_match(GAME, f"{stem}@{sims}", opponent, games, seed=0)
+        key = opponent.replace(":", "_")
+        point[key] = {
+            "wins": result.wins,
+            "draws": result.draws,
+            "losses": result.losses,
+            "win_rate": result.wins / result.num_games,
+            "score": result.score,
+            "seconds": round(time.perf_counter() - start, 1),
+        }
+        point[f"{key}_win_rate"] = result.wins / result.num_games
+    point["optimal_move_share"] = optimal_share(stem, sims, positions)
+    return point
+
+
+def plot(points: list[dict[str, Any]], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    xs = {
+        "training wall clock (minutes)": [p["wall_minutes"] for p in points],
+        "self-play positions": [p["compute"]["selfplay_positions"] for p in points],
+    }
+    for ax, (label, x) in zip(axes, xs.items(), strict=True):
+        ax.plot(x, [p["uct_1000_win_rate"] for p in points], "o-", label="wins vs uct:1000")
+        ax.plot(x, [p["uct_10000_win_rate"] for p in points], "s-", label="wins vs uct:10000")
+        ax.plot(x, [p["optimal_move_share"] for p in points], "^-", label="optimal moves")
+        for goal in GOALS.values():
+            ax.axhline(goal, color="grey", linestyle="--", linewidth=0.8)
+        ax.set_xlabel(label)
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("share")
+    axes[0].legend(loc="lower right")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def first_reaching(points: list[dict[str, Any]], key: str, goal: float) -> dict | None:
+    for p in points:
+        if p[key] >= goal:
+            return {"step": p["step"], "wall_minutes": round(p["wall_minutes"], 2)}
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("runs/bench-connect-four"))
+    parser.add_argument("--minutes", type=float, default=120.0, help="total training time")
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--points", type=int, default=10, help="checkpoints to evaluate")
+    parser.add_argument("--games", type=int, default=100, help="games per opponent")
+    parser.add_argument("--sims", type=int, default=200, help="simulations per move")
+    parser.add_argument("--positions", type=int, default=500, help="solver-labelled positions")
+    parser.add_argument("--set", dest="overrides", action="append", default=[])
+    parser.add_argument("--skip-training", action="store_true", help="only (re)evaluate")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes for a smoke run")
+    args = parser.parse_args()
+    extra = list(args.overrides)
+    if args.quick:
+        args.minutes, args.points, args.games = min(args.minutes, 1.0), 2, 2
+        args.sims, args.positions = 16, 20
+        if not (args.out / "config.yaml").is_file():
+            extra = QUICK_OVERRIDES + extra
+
+    import torch
+
+    torch.set_num_threads(1)  # small batches: extra threads only contend on a busy machine
+    command = None
+    if not args.skip_training:
+        command = train(args.out, args.minutes, args.workers, extra)
+    cache_path = args.out / "benchmark_eval.json"
+    cache = json.loads(cache_path.read_text()) if cache_path.is_file() else {}
+    positions = labelled_positions(args.out, args.positions)
+    points = []
+    for _, stem in checkpoint_points(args.out, args.points):
+        key = f"{stem.name}@{args.sims}x{args.games}x{len(positions)}"
+        if key not in cache:
+            cache[key] = evaluate(stem, args.sims, args.games, positions)
+            cache_path.write_text(json.dumps(cache, indent=1))
+        points.append(cache[key])
+
+    name = "alphazero"
+    png = RESULTS_DIR / f"{name}{'_quick' if args.quick else ''}.png"
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    plot(points, png, f"AlphaZero on connect four ({args.sims} simulations per move)")
+    last = points[-1] if points else {}
+    results = {
+        "game": GAME,
+        "run": str(args.out),
+        "training_command": command,
+        "player_simulations": args.sims,
+        "games_per_opponent": args.games,
+        "labelled_positions": len(positions),
+        "points": points,
+        "final": {k: last.get(k) for k in ("step", "wall_minutes", *GOALS, "uct_10000_win_rate")},
+        "goals": {
+            key: {"target": goal, "first_reached": first_reaching(points, key, goal)}
+            for key, goal in GOALS.items()
+        },
+        "curve": str(png.relative_to(ROOT)),
+    }
+    write_result(name, results, quick=args.quick, packages=("ray",))
+
+
+if __name__ == "__main__":
+    main()
