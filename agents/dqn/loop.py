@@ -1,6 +1,7 @@
 """The single-process DQN loop, the default on one machine: act in N vectorized envs, store one
 frame per env step, and run `replay_ratio` gradient updates per agent step once the replay
-holds `learning_starts` steps. Evaluations and checkpoints happen at fixed step intervals."""
+holds `learning_starts` steps, while the emulators compute the next step on their own threads.
+Evaluations and checkpoints happen at fixed step intervals."""
 
 from __future__ import annotations
 
@@ -97,16 +98,10 @@ def train_single(
             while counters.step < cfg.train.total_steps:
                 eps = epsilon_at(cfg, counters.step)
                 actions = learner.act(replay.head_stacks(streams), eps, rng)
-                out = envs.step(actions)
-                replay.commit(streams, actions, out.rewards, out.terminal)
-                replay.begin(streams, out.frames, out.first, out.final)
-                live = int(num_envs - out.first.sum())
-                before = counters.step
-                counters.step += live
-                if out.episode_returns:
-                    counters.episodes += len(out.episode_returns)
-                    recent.add(out.episode_returns, out.episode_lengths)
-
+                live = envs.live()
+                envs.send(actions)
+                # Train while the emulators step (on their own threads): the batch comes from
+                # the replay as it was before this step, a lag of one step.
                 if replay.size >= cfg.train.learning_starts and replay.sampleable_mass > 0:
                     credit += live * cfg.train.replay_ratio
                     beta = beta_at(cfg, counters.step)
@@ -116,6 +111,14 @@ def train_single(
                         replay.update_priorities(batch.index, td_abs)
                         losses.append(loss)
                         credit -= 1.0
+                out = envs.recv()
+                replay.commit(streams, actions, out.rewards, out.terminal)
+                replay.begin(streams, out.frames, out.first, out.final)
+                before = counters.step
+                counters.step += live
+                if out.episode_returns:
+                    counters.episodes += len(out.episode_returns)
+                    recent.add(out.episode_returns, out.episode_lengths)
 
                 step = counters.step
                 if crossed(before, step, 1000) or step >= cfg.train.total_steps:

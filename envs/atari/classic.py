@@ -40,6 +40,7 @@ class ClassicEnvs:
         self.max_frames = max_steps or spec.max_episode_steps
         self.tracker = EpisodeTracker(num_envs)
         self.ended = np.zeros(num_envs, dtype=bool)
+        self.pending = np.zeros(num_envs, dtype=np.int64)
 
     def reset(self) -> np.ndarray:
         obs, _ = self.env.reset(seed=self.seed)
@@ -47,8 +48,19 @@ class ClassicEnvs:
         self.tracker.reset()
         return obs.astype(np.float32)
 
+    def live(self) -> int:
+        return int(self.num_envs - self.ended.sum())
+
+    def send(self, actions: np.ndarray) -> None:
+        """Same split as `AtariEnvs`; here the step itself happens in `recv`."""
+        self.pending = actions.astype(np.int64)
+
     def step(self, actions: np.ndarray) -> EnvStep:
-        obs, rewards, terminated, truncated, _ = self.env.step(actions.astype(np.int64))
+        self.send(actions)
+        return self.recv()
+
+    def recv(self) -> EnvStep:
+        obs, rewards, terminated, truncated, _ = self.env.step(self.pending)
         first = self.ended.copy()
         final = terminated | truncated
         self.ended = final

@@ -81,8 +81,21 @@ class AtariEnvs:
         self.tracker.reset()
         return obs[:, 0]
 
+    def live(self) -> int:
+        """How many envs the next step advances (the others are taking their reset step)."""
+        return int(self.num_envs - self.ended.sum())
+
+    def send(self, actions: np.ndarray) -> None:
+        """Start a step; the emulators run in their own threads until `recv`, so the learner
+        can train in between."""
+        self.env.send(actions.astype(np.int64))
+
     def step(self, actions: np.ndarray) -> EnvStep:
-        obs, rewards, terminated, truncated, info = self.env.step(actions.astype(np.int64))
+        self.send(actions)
+        return self.recv()
+
+    def recv(self) -> EnvStep:
+        obs, rewards, terminated, truncated, info = self.env.recv()
         first = self.ended.copy()
         lives = np.asarray(info["lives"], dtype=np.int32)
         life_lost = (lives < self.lives) & ~first

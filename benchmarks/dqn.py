@@ -1,0 +1,620 @@
+"""DQN on Atari: speed beside Stable-Baselines3 and RLlib, replay memory, and Atari-100k learning.
+
+    python benchmarks/dqn.py [--quick]                  speed + env throughput + memory
+    python benchmarks/dqn.py --speed | --memory         one part
+    python benchmarks/dqn.py --learning --game breakout --seed 0 [--quick]
+
+- speed: agent steps/s of the whole training loop (acting, replay, updates) once learning has
+  started, for ponder's DQN, Stable-Baselines3's DQN and RLlib's DQN (new API stack), with the
+  same network (Nature CNN, 512-unit head, no dueling), the same algorithm (1-step vanilla DQN,
+  uniform replay, Huber loss, Adam, batch 32, one update per 4 agent steps, hard target copies),
+  the same emulator and preprocessing (ale-py's vector env: frame skip 4 with max-pooling,
+  84x84 grayscale, 4-frame stack), the same number of envs and the same torch threads. Peers see
+  the emulator's own 4-frame stack; ponder stacks from its one-frame replay.
+  Also env-only throughput: ponder's env pipeline (one frame per step plus replay writes and the
+  stack read for acting) beside the raw vector env stepping with its native 4-frame stack.
+- memory: resident memory (VmRSS) of a 1M-transition ponder replay allocated and filled in a
+  fresh process, beside a Stable-Baselines3 ReplayBuffer filled the same way at the largest
+  size this machine holds (its bytes per transition scale linearly).
+- learning: one Atari-100k seed (configs/atari/atari100k_<game>.yaml) per invocation, resumable
+  (rerun the same command after a kill), appended to benchmarks/results/dqn_atari100k.json.
+
+Results: benchmarks/results/dqn.json (dqn_quick.json with --quick).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: see commands_train_dqn
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import RESULTS_DIR, write_result
+
+ROOT = Path(__file__).resolve().parent.parent
+PEER_PACKAGES = ("ale-py", "gymnasium", "stable-baselines3", "ray")
+REFERENCES_100K = {
+    "breakout": {"data_efficient_rainbow_tuned": 6.5, "spr": 17.1, "goal": 17.0},
+    "pong": {"data_efficient_rainbow_tuned": -16.0, "spr": -5.4},
+}
+
+
+# -- speed: the whole training loop, side by side --------------------------------------------
+GAME = "breakout"
+NUM_ENVS = 4
+BATCH = 32
+REPLAY_RATIO = 0.25  # updates per agent step
+CAPACITY = 20_000
+LR = 1e-4
+TARGET_PERIOD = 2_500  # updates (10k agent steps)
+THREADS = 2
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def speed_ponder(learning_starts: int, measured: int) -> dict[str, Any]:
+    import tempfile
+
+    from ponder.agents.dqn.loop import train_single
+    from ponder.agents.dqn.training import prepare_run
+    from ponder.rundir import RunDir
+
+    overrides = [
+        f"env.game={GAME}",
+        "env.protocol=machado",
+        f"env.num_envs={NUM_ENVS}",
+        "device=cpu",
+        "network.dueling=false",
+        "agent.double=false",
+        "agent.n_step=1",
+        "agent.loss=huber",
+        f"agent.lr={LR}",
+        "agent.max_grad_norm=10.0",
+        "agent.target_update=hard",
+        f"agent.target_period={TARGET_PERIOD}",
+        "replay.prioritized=false",
+        f"replay.capacity={CAPACITY}",
+        f"train.batch_size={BATCH}",
+        f"train.replay_ratio={REPLAY_RATIO}",
+        f"train.learning_starts={learning_starts}",
+        f"train.total_steps={learning_starts + measured}",
+        f"train.log_every={learning_starts}",
+        "train.checkpoint_every=100000000",
+        "eval.every=100000000",
+        "eval.episodes=1",
+        "eval.num_envs=1",
+        "eval.max_frames=400",
+        f"train.torch_threads={THREADS}",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg, run, _ = prepare_run(ROOT / "configs/atari/breakout.yaml", overrides, Path(tmp) / "r")
+        train_single(cfg, run, False, show_progress=False)
+        rows = {row["step"]: row for row in RunDir(run.path).read_metrics() if "loss" in row}
+    steps = sorted(rows)  # the log rows at the first steps past each multiple of log_every
+    start, end = rows[steps[0]], rows[steps[-1]]
+    return {
+        "steps_per_s": (end["step"] - start["step"]) / (end["time"] - start["time"]),
+        "updates_in_window": end["updates"] - start["updates"],
+    }
+
+
+class AtariVecEnvForSB3:
+    """Stable-Baselines3's VecEnv interface over ale-py's vector env (native 4-frame stack,
+    reward clipping in the env as SB3's Atari wrappers do, autoreset in the same step with the
+    final observation in `terminal_observation`, which SB3 needs for truncations)."""
+
+    def __new__(cls, game: str, num_envs: int, seed: int) -> Any:
+        import ale_py
+        from stable_baselines3.common.vec_env import VecEnv
+
+        class _Env(VecEnv):
+            def __init__(self) -> None:
+                self.env = ale_py.AtariVectorEnv(
+                    game,
+                    num_envs,
+                    num_threads=min(num_envs, os.cpu_count() or 1),
+                    stack_num=4,
+                    repeat_action_probability=0.25,
+                    noop_max=0,
+                    use_fire_reset=False,
+                    reward_clipping=True,
+                    autoreset_mode="SameStep",
+                )
+                super().__init__(
+                    num_envs, self.env.single_observation_space, self.env.single_action_space
+                )
+                self.seed_value = seed
+                self.actions: Any = None
+
+            def reset(self) -> np.ndarray:
+                obs, _ = self.env.reset(seed=self.seed_value)
+                return obs
+
+            def step_async(self, actions: np.ndarray) -> None:
+                self.actions = np.asarray(actions, dtype=np.int64)
+
+            def step_wait(self) -> Any:
+                obs, rewards, terminated, truncated, info = self.env.step(self.actions)
+                dones = terminated | truncated
+                infos: list[dict[str, Any]] = [{} for _ in range(num_envs)]
+                for i in np.flatnonzero(dones):
+                    infos[i]["terminal_observation"] = info["final_obs"][i]
+                    infos[i]["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
+                return obs, rewards.astype(np.float32), dones, infos
+
+            def close(self) -> None:
+                self.env.close()
+
+            def get_attr(self, name: str, indices: Any = None) -> list[Any]:
+                return [None] * num_envs
+
+            def set_attr(self, name: str, value: Any, indices: Any = None) -> None:
+                pass
+
+            def env_method(self, name: str, *args: Any, indices: Any = None, **kw: Any) -> list:
+                return [None] * num_envs
+
+            def env_is_wrapped(self, wrapper_class: Any, indices: Any = None) -> list[bool]:
+                return [False] * num_envs
+
+        return _Env()
+
+
+def speed_sb3(learning_starts: int, measured: int) -> dict[str, Any]:
+    import torch
+    from stable_baselines3 import DQN
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    torch.set_num_threads(THREADS)
+    marks: dict[str, float] = {}
+
+    class Clock(BaseCallback):
+        def _on_step(self) -> bool:
+            if "start" not in marks and self.num_timesteps >= learning_starts:
+                marks["start"], marks["start_step"] = time.perf_counter(), self.num_timesteps
+            marks["end"], marks["end_step"] = time.perf_counter(), self.num_timesteps
+            return True
+
+    env = AtariVecEnvForSB3(GAME, NUM_ENVS, seed=0)
+    model = DQN(
+        "CnnPolicy",
+        env,
+        learning_rate=LR,
+        buffer_size=CAPACITY,
+        learning_starts=learning_starts,
+        batch_size=BATCH,
+        train_freq=1,
+        gradient_steps=int(REPLAY_RATIO * NUM_ENVS),
+        target_update_interval=int(TARGET_PERIOD / REPLAY_RATIO),
+        exploration_fraction=0.1,
+        exploration_final_eps=0.01,
+        max_grad_norm=10.0,
+        device="cpu",
+        seed=0,
+        policy_kwargs={"net_arch": []},
+        optimize_memory_usage=False,
+    )
+    model.learn(total_timesteps=learning_starts + measured, callback=Clock())
+    env.close()
+    steps = marks["end_step"] - marks["start_step"]
+    return {"steps_per_s": steps / (marks["end"] - marks["start"]), "network": str(model.q_net)}
+
+
+def speed_rllib(learning_starts: int, measured: int) -> dict[str, Any]:
+    import gymnasium as gym
+    import ray
+    import torch
+    from ray.rllib.algorithms.dqn import DQNConfig
+    from ray.tune.registry import register_env
+
+    class OneAtari(gym.Env):
+        """One ale-py game as a gymnasium env (RLlib vectorizes these itself), native 4-frame
+        stack, channels last and float32 in [0, 1] as RLlib's own Atari wrappers hand over."""
+
+        def __init__(self, config: Any = None) -> None:
+            import ale_py
+
+            self.env = ale_py.AtariVectorEnv(
+                GAME,
+                1,
+                num_threads=1,
+                stack_num=4,
+                repeat_action_probability=0.25,
+                noop_max=0,
+                use_fire_reset=False,
+                reward_clipping=True,
+                autoreset_mode="SameStep",
+            )
+            self.observation_space = gym.spaces.Box(0.0, 1.0, (84, 84, 4), np.float32)
+            self.action_space = gym.spaces.Discrete(int(self.env.single_action_space.n))
+
+        def _obs(self, obs: np.ndarray) -> np.ndarray:
+            return np.moveaxis(obs[0], 0, -1).astype(np.float32) / 255.0
+
+        def reset(self, *, seed: int | None = None, options: Any = None) -> Any:
+            obs, _ = self.env.reset(seed=seed)
+            return self._obs(obs), {}
+
+        def step(self, action: int) -> Any:
+            obs, r, te, tr, info = self.env.step(np.array([action], dtype=np.int64))
+            if te[0] or tr[0]:
+                obs = info["final_obs"]
+            return self._obs(obs), float(r[0]), bool(te[0]), bool(tr[0]), {}
+
+    torch.set_num_threads(THREADS)
+    ray.init(
+        num_cpus=os.cpu_count(),
+        include_dashboard=False,
+        log_to_driver=False,
+        _node_ip_address="127.0.0.1",
+    )
+    register_env("ponder_bench_atari", lambda cfg: OneAtari(cfg))
+    convs = [[32, [8, 8], 4, "valid"], [64, [4, 4], 2, "valid"], [64, [3, 3], 1, "valid"]]
+    config = (
+        DQNConfig()
+        .environment("ponder_bench_atari")
+        .framework("torch")
+        .env_runners(num_env_runners=0, num_envs_per_env_runner=NUM_ENVS, rollout_fragment_length=1)
+        .learners(num_learners=0)
+        .rl_module(
+            model_config={
+                "conv_filters": convs,
+                "conv_activation": "relu",
+                "head_fcnet_hiddens": [512],
+                "head_fcnet_activation": "relu",
+            }
+        )
+        .training(
+            lr=LR,
+            train_batch_size_per_learner=BATCH,
+            n_step=1,
+            double_q=False,
+            dueling=False,
+            num_atoms=1,
+            noisy=False,
+            training_intensity=REPLAY_RATIO * BATCH,
+            num_steps_sampled_before_learning_starts=learning_starts,
+            target_network_update_freq=int(TARGET_PERIOD / REPLAY_RATIO),
+            grad_clip=10.0,
+            td_error_loss_fn="huber",
+            replay_buffer_config={"type": "EpisodeReplayBuffer", "capacity": CAPACITY},
+            epsilon=[[0, 1.0], [100_000, 0.01]],
+        )
+        .reporting(min_sample_timesteps_per_iteration=100, min_time_s_per_iteration=0)
+        .debugging(seed=0)
+    )
+    algo = config.build_algo()
+    network = str(algo.env_runner.module)
+    start_time = start_step = None
+    while True:
+        result = algo.train()
+        step = result["env_runners"]["num_env_steps_sampled_lifetime"]
+        now = time.perf_counter()
+        if start_time is None and step >= learning_starts:
+            start_time, start_step = now, step
+        if step >= learning_starts + measured:
+            break
+    algo.stop()
+    ray.shutdown()
+    return {"steps_per_s": (step - start_step) / (now - start_time), "network": network}
+
+
+def env_raw(steps: int, num_envs: int) -> dict[str, Any]:
+    import ale_py
+
+    env = ale_py.AtariVectorEnv(
+        GAME,
+        num_envs,
+        num_threads=min(num_envs, os.cpu_count() or 1),
+        stack_num=4,
+        repeat_action_probability=0.25,
+        noop_max=0,
+        use_fire_reset=False,
+    )
+    env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    start = time.perf_counter()
+    for _ in range(steps // num_envs):
+        env.step(rng.integers(0, 4, num_envs))
+    seconds = time.perf_counter() - start
+    return {"steps_per_s": (steps // num_envs) * num_envs / seconds}
+
+
+def env_ponder(steps: int, num_envs: int) -> dict[str, Any]:
+    from ponder.agents.dqn.replay import FrameReplay
+    from ponder.envs.atari.protocols import get_protocol
+    from ponder.envs.atari.vector import AtariEnvs
+
+    envs = AtariEnvs(GAME, get_protocol("machado"), num_envs, seed=0)
+    replay = FrameReplay(
+        CAPACITY,
+        num_envs,
+        envs.frame_shape,
+        envs.frame_dtype,
+        stack=4,
+        n_step=1,
+        gamma=0.99,
+        prioritized=False,
+    )
+    streams = np.arange(num_envs)
+    frames = envs.reset()
+    replay.begin(streams, frames, np.ones(num_envs, bool), np.zeros(num_envs, bool))
+    rng = np.random.default_rng(0)
+    replay.head_stacks(streams)  # numba compile outside the window
+    start = time.perf_counter()
+    for _ in range(steps // num_envs):
+        replay.head_stacks(streams)
+        actions = rng.integers(0, 4, num_envs)
+        out = envs.step(actions)
+        replay.commit(streams, actions, out.rewards, out.terminal)
+        replay.begin(streams, out.frames, out.first, out.final)
+    seconds = time.perf_counter() - start
+    return {"steps_per_s": (steps // num_envs) * num_envs / seconds}
+
+
+# -- memory: a filled replay's resident size --------------------------------------------------
+def memory_ponder(capacity: int) -> dict[str, Any]:
+    from ponder.agents.dqn.replay import FrameReplay
+
+    streams = 8
+    chunk = 1000
+    rng = np.random.default_rng(0)
+    pool = rng.integers(0, 256, (streams, chunk, 84 * 84), dtype=np.uint8)
+    flags = np.zeros((streams, chunk), np.uint8)
+    actions = rng.integers(0, 4, (streams, chunk)).astype(np.uint8)
+    rewards = rng.random((streams, chunk)).astype(np.float32)
+
+    def make(size: int) -> Any:
+        return FrameReplay(
+            size, streams, (84, 84), np.uint8, stack=4, n_step=3, gamma=0.99, prioritized=True
+        )
+
+    # Compile the kernels on a throwaway buffer: the baseline then holds all but the buffer.
+    make(streams * 64).extend(
+        np.arange(streams), pool[:, :10], flags[:, :10], actions[:, :10], rewards[:, :10]
+    )
+    before = rss_bytes()
+    replay = make(capacity)
+    filled = 0
+    while filled < capacity:
+        replay.extend(np.arange(streams), pool, flags, actions, rewards)
+        filled += streams * chunk
+    after = rss_bytes()
+    batch = replay.sample(32, rng)  # the full buffer still samples
+    assert batch.obs.shape == (32, 4, 84 * 84)
+    return {
+        "capacity": replay.capacity,
+        "transitions_written": int(replay.counts.sum()),
+        "rss_bytes": after,
+        "rss_growth_bytes": after - before,
+        "bytes_per_transition": (after - before) / replay.capacity,
+        "array_bytes": sum(
+            getattr(replay, name).nbytes
+            for name in ("frames", "actions", "rewards", "flags", "heads", "counts", "tree")
+        ),
+    }
+
+
+def memory_sb3(capacity: int, optimize: bool) -> dict[str, Any]:
+    from gymnasium import spaces
+    from stable_baselines3.common.buffers import ReplayBuffer
+
+    envs = 8
+    obs_space = spaces.Box(0, 255, (4, 84, 84), np.uint8)
+    rng = np.random.default_rng(0)
+    pool = rng.integers(0, 256, (16, envs, 4, 84, 84), dtype=np.uint8)
+    before = rss_bytes()
+    buffer = ReplayBuffer(
+        capacity,
+        obs_space,
+        spaces.Discrete(4),
+        device="cpu",
+        n_envs=envs,
+        optimize_memory_usage=optimize,
+        handle_timeout_termination=not optimize,  # SB3 cannot have both
+    )
+    actions = np.zeros((envs, 1))
+    rewards = np.zeros(envs, np.float32)
+    dones = np.zeros(envs, bool)
+    for k in range(capacity // envs):
+        buffer.add(pool[k % 16], pool[(k + 1) % 16], actions, rewards, dones, [{}] * envs)
+    after = rss_bytes()
+    return {
+        "capacity": capacity,
+        "optimize_memory_usage": optimize,
+        "rss_bytes": after,
+        "rss_growth_bytes": after - before,
+        "bytes_per_transition": (after - before) / capacity,
+    }
+
+
+CHILDREN = {
+    "speed_ponder": speed_ponder,
+    "speed_sb3": speed_sb3,
+    "speed_rllib": speed_rllib,
+    "env_raw": env_raw,
+    "env_ponder": env_ponder,
+    "memory_ponder": memory_ponder,
+    "memory_sb3": memory_sb3,
+}
+
+
+def child(name: str, *args: Any) -> dict[str, Any]:
+    """Run one measurement in a fresh process (clean memory, threads and imports)."""
+    cmd = [sys.executable, __file__, "--child", name, *map(str, args)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=6 * 3600)
+    if out.returncode != 0:
+        tail = "\n".join(out.stderr.strip().splitlines()[-15:])
+        raise RuntimeError(f"{name} failed:\n{tail}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_speed(quick: bool) -> dict[str, Any]:
+    learning_starts, measured = (300, 300) if quick else (2000, 4000)
+    env_steps = 2000 if quick else 20_000
+    peers = {
+        name: child(f"speed_{name}", learning_starts, measured)
+        for name in ("ponder", "sb3", "rllib")
+    }
+    fastest_peer = max(("sb3", "rllib"), key=lambda n: peers[n]["steps_per_s"])
+    envs = {}
+    for count in (NUM_ENVS, 16):
+        raw = child("env_raw", env_steps, count)
+        ours = child("env_ponder", env_steps, count)
+        envs[f"{count}_envs"] = {
+            "raw_vector_env_steps_per_s": raw["steps_per_s"],
+            "ponder_pipeline_steps_per_s": ours["steps_per_s"],
+            "ratio": ours["steps_per_s"] / raw["steps_per_s"],
+        }
+    return {
+        "setup": {
+            "game": GAME,
+            "protocol": "machado",
+            "num_envs": NUM_ENVS,
+            "batch_size": BATCH,
+            "replay_ratio_updates_per_agent_step": REPLAY_RATIO,
+            "replay_capacity": CAPACITY,
+            "learning_starts": learning_starts,
+            "measured_agent_steps": measured,
+            "torch_threads": THREADS,
+            "algorithm": "vanilla DQN, 1-step, uniform replay, Huber",
+            "network": "Nature CNN + Linear(3136,512) + ReLU + Linear(512,actions)",
+        },
+        "agent_steps_per_s": {name: peers[name]["steps_per_s"] for name in peers},
+        "ratio_vs_fastest_peer": peers["ponder"]["steps_per_s"]
+        / peers[fastest_peer]["steps_per_s"],
+        "fastest_peer": fastest_peer,
+        "goal": ">= 2x the fastest peer",
+        "peer_networks": {n: peers[n].get("network") for n in ("sb3", "rllib")},
+        "env_only": envs,
+    }
+
+
+def run_memory(quick: bool) -> dict[str, Any]:
+    ours_capacity = 50_000 if quick else 1_000_000
+    sb3_capacity = 10_000 if quick else 100_000
+    ours = child("memory_ponder", ours_capacity)
+    sb3 = child("memory_sb3", sb3_capacity, False)
+    sb3_opt = child("memory_sb3", sb3_capacity, True)
+    return {
+        "ponder": ours,
+        "sb3_replay_buffer": sb3,
+        "sb3_replay_buffer_optimize_memory_usage": sb3_opt,
+        "ponder_gb_per_million": ours["bytes_per_transition"] * 1e6 / 1e9,
+        "sb3_gb_per_million": sb3["bytes_per_transition"] * 1e6 / 1e9,
+        "sb3_optimized_gb_per_million": sb3_opt["bytes_per_transition"] * 1e6 / 1e9,
+        "goal": "1M transitions <= 8 GB",
+        "note": "SB3 filled at a smaller capacity (this machine cannot hold 1M of its "
+        "transitions); its buffer is preallocated arrays, so bytes per transition scale",
+    }
+
+
+# -- learning: Atari-100k ---------------------------------------------------------------------
+def learning(game: str, seed: int, quick: bool) -> dict[str, Any]:
+    from ponder.agents.dqn.loop import train_single
+    from ponder.agents.dqn.training import prepare_run
+    from ponder.checkpoint import read_metadata
+
+    config = ROOT / "configs/atari" / f"atari100k_{game}.yaml"
+    if not config.is_file():
+        raise SystemExit(f"no Atari-100k config for {game!r}: {config}")
+    overrides = [f"seed={seed}"]
+    if quick:
+        overrides += [
+            "train.total_steps=1500",
+            "train.learning_starts=500",
+            "replay.capacity=5000",
+            "eval.episodes=2",
+            "eval.num_envs=2",
+            "eval.max_frames=4000",
+            "train.checkpoint_every=1000",
+            "eval.every=1500",
+        ]
+    run_dir = ROOT / "runs" / ("atari100k_quick" if quick else "atari100k") / f"{game}-seed{seed}"
+    resume = (run_dir / "config.yaml").is_file()
+    if resume:
+        cfg, run, has_ckpt = prepare_run(None, overrides, resume=run_dir)
+    else:
+        cfg, run, has_ckpt = prepare_run(config, overrides, out=run_dir)
+    start = time.perf_counter()
+    summary = train_single(cfg, run, has_ckpt, show_progress=True)
+    e = summary.last_eval
+    record = {
+        "game": game,
+        "seed": seed,
+        "config": str(config.relative_to(ROOT)),
+        "run_dir": str(run_dir.relative_to(ROOT)),
+        "protocol": e.protocol,
+        "agent_steps": summary.step,
+        "updates": summary.updates,
+        "eval": {k: v for k, v in e.record().items() if k != "protocol"},
+        "this_session_seconds": round(time.perf_counter() - start, 1),
+        "training_wall_seconds": read_metadata(summary.checkpoint)["compute"]["wall_seconds"],
+    }
+    name = "dqn_atari100k_quick" if quick else "dqn_atari100k"
+    path = RESULTS_DIR / f"{name}.json"
+    runs = json.loads(path.read_text()).get("runs", []) if path.is_file() else []
+    runs = [r for r in runs if (r["game"], r["seed"]) != (game, seed)] + [record]
+    by_game: dict[str, Any] = {}
+    for g in sorted({r["game"] for r in runs}):
+        means = [r["eval"]["mean"] for r in runs if r["game"] == g]
+        by_game[g] = {
+            "seeds": len(means),
+            "mean_of_seed_means": float(np.mean(means)),
+            "per_seed": means,
+            "published": REFERENCES_100K.get(g),
+        }
+    results = {
+        "protocol_note": "Atari-100k under the nature protocol (no sticky actions, life loss "
+        "terminal for learning, 30 no-op starts, 108k-frame cap); final evaluation only",
+        "summary": by_game,
+        "runs": runs,
+    }
+    write_result(name.removesuffix("_quick"), results, quick=quick, packages=PEER_PACKAGES)
+    return record
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
+    parser.add_argument("--speed", action="store_true")
+    parser.add_argument("--memory", action="store_true")
+    parser.add_argument("--learning", action="store_true", help="one Atari-100k seed")
+    parser.add_argument("--game", default="breakout")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        name, *rest = args.child
+        values = [json.loads(v) if v not in ("True", "False") else v == "True" for v in rest]
+        print(json.dumps(CHILDREN[name](*values)))
+        return
+    if args.learning:
+        learning(args.game, args.seed, args.quick)
+        return
+    both = not (args.speed or args.memory)
+    results: dict[str, Any] = {}
+    if args.speed or both:
+        results["speed"] = run_speed(args.quick)
+    if args.memory or both:
+        results["memory"] = run_memory(args.quick)
+    write_result("dqn", results, quick=args.quick, packages=PEER_PACKAGES)
+
+
+if __name__ == "__main__":
+    main()
