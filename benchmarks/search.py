@@ -10,7 +10,8 @@
 3. A real network on CPU (PolicyValueNet, 6 blocks x 64 channels, one torch thread) driving
    BatchedMCTS on connect four: the share of wall time spent outside the network.
 4. Strength: UCTRollout(N) against OpenSpiel's MCTSBot(N) in colour-swapped games of connect
-   four from random two-ply openings (should be about even).
+   four from random two-ply openings: classic UCT, and UCT with OpenSpiel's rule for children
+   that end the game (no exploration term on them), which should be about even.
 
 Settings matched with OpenSpiel's MCTSBot: uct_c = 2, one random rollout per new leaf, untried
 children first, the most visited move played, and `solve=False` (OpenSpiel's default MCTS-solver
@@ -75,6 +76,19 @@ def rows_from(game: Any, histories: list[list[int]]) -> np.ndarray:
     return rows
 
 
+class Clock:
+    """Wall and CPU seconds of a block. Rates use CPU seconds: on a shared machine they measure
+    the work itself, not the wait for a core; with a quiet machine the two agree."""
+
+    def __enter__(self) -> Clock:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self.wall
+        self.cpu = time.process_time() - self.cpu
+
+
 # ---------------------------------------------------------------- 1. tree only
 def tree_only(batches: list[int], simulations: int, min_time: float) -> dict:
     game = get_game("connect_four")
@@ -90,19 +104,19 @@ def tree_only(batches: list[int], simulations: int, min_time: float) -> dict:
         mcts = BatchedMCTS(game, batch, config, UniformEvaluator(game))
         states = rows_from(game, opening_histories(game, batch, 2, seed=batch))
         mcts.search(states)  # compile or load the kernels
-        searches, elapsed = 0, 0.0
-        while elapsed < min_time:
-            start = time.perf_counter()
-            mcts.search(states)
-            elapsed += time.perf_counter() - start
-            searches += 1
-        rate = batch * simulations * searches / elapsed
+        searches, wall, cpu = 0, 0.0, 0.0
+        while cpu < min_time:
+            with Clock() as clock:
+                mcts.search(states)
+            wall, cpu, searches = wall + clock.wall, cpu + clock.cpu, searches + 1
+        simulations_done = batch * simulations * searches
         out["by_batch"].append(
             {
                 "batch": batch,
                 "searches": searches,
-                "seconds": round(elapsed, 3),
-                "simulations_per_s": round(rate),
+                "cpu_seconds": round(cpu, 3),
+                "wall_seconds": round(wall, 3),
+                "simulations_per_s": round(simulations_done / cpu),
             }
         )
     at_256 = [r for r in out["by_batch"] if r["batch"] == 256]
@@ -123,35 +137,43 @@ def uct_speed(name: str, simulations: int, positions: int) -> dict:
 
     single = UCTRollout(game, 1, simulations, uct_c=2.0, rollouts=1, seed=0)
     single.search(rows[:1])  # compile or load
-    start = time.perf_counter()
-    for i in range(positions):
-        single.search(rows[i : i + 1])
-    ours_single = positions * simulations / (time.perf_counter() - start)
+    with Clock() as ours_single:
+        for i in range(positions):
+            single.search(rows[i : i + 1])
 
     batched = UCTRollout(game, positions, simulations, uct_c=2.0, rollouts=1, seed=0)
     batched.search(rows)
-    start = time.perf_counter()
-    batched.search(rows)
-    ours_batched = positions * simulations / (time.perf_counter() - start)
+    with Clock() as ours_batched:
+        batched.search(rows)
 
     evaluator = pyspiel.RandomRolloutEvaluator(1, 0)
     bot = pyspiel.MCTSBot(spiel_game, evaluator, 2.0, simulations, 10_000, False, 0, False)
     states = [spiel_state(spiel_game, history) for history in histories]
     bot.step(states[0].clone())
-    start = time.perf_counter()
-    for state in states:
-        bot.step(state)
-    theirs = positions * simulations / (time.perf_counter() - start)
+    with Clock() as theirs:
+        for state in states:
+            bot.step(state)
+    total = positions * simulations
+    rates = {
+        "one_tree": total / ours_single.cpu,
+        "batched": total / ours_batched.cpu,
+        "openspiel": total / theirs.cpu,
+    }
     return {
         "game": name,
         "openspiel_name": game.openspiel_name,
         "simulations_per_move": simulations,
         "positions": positions,
-        "ponder_uct_one_tree_sims_per_s": round(ours_single),
-        f"ponder_uct_{positions}_trees_sims_per_s": round(ours_batched),
-        "openspiel_mctsbot_sims_per_s": round(theirs),
-        "ratio_one_tree_vs_openspiel": round(ours_single / theirs, 2),
-        f"ratio_{positions}_trees_vs_openspiel": round(ours_batched / theirs, 2),
+        "ponder_uct_one_tree_sims_per_s": round(rates["one_tree"]),
+        f"ponder_uct_{positions}_trees_sims_per_s": round(rates["batched"]),
+        "openspiel_mctsbot_sims_per_s": round(rates["openspiel"]),
+        "ratio_one_tree_vs_openspiel": round(rates["one_tree"] / rates["openspiel"], 2),
+        f"ratio_{positions}_trees_vs_openspiel": round(rates["batched"] / rates["openspiel"], 2),
+        "wall_seconds": {
+            "ponder_one_tree": round(ours_single.wall, 3),
+            f"ponder_{positions}_trees": round(ours_batched.wall, 3),
+            "openspiel": round(theirs.wall, 3),
+        },
     }
 
 
@@ -203,14 +225,14 @@ def network_share(batch: int, simulations: int, searches: int) -> dict:
     mcts.reset()
     timed.seconds, call_seconds[0] = 0.0, 0.0
     positions_before = evaluator.evaluations
-    start = time.perf_counter()
-    for _ in range(searches):
-        result = mcts.search(states)
-        mcts.advance(result.action)
-        for row, action in zip(states, result.action, strict=True):
-            if game.play(row, int(action))[0]:
-                game.init(row)
-    wall = time.perf_counter() - start
+    with Clock() as clock:
+        for _ in range(searches):
+            result = mcts.search(states)
+            mcts.advance(result.action)
+            for row, action in zip(states, result.action, strict=True):
+                if game.play(row, int(action))[0]:
+                    game.init(row)
+    wall = clock.wall
     return {
         "available": True,
         "network": "PolicyValueNet 6 blocks x 64 channels, float32, 1 torch thread",
@@ -238,7 +260,7 @@ def wilson(wins: float, n: int, z: float = 1.96) -> tuple[float, float]:
     return (round(centre - half, 4), round(centre + half, 4))
 
 
-def strength(simulations: int, pairs: int) -> dict:
+def strength(simulations: int, pairs: int, terminal_exploration: bool) -> dict:
     import pyspiel
 
     game = get_game("connect_four")
@@ -248,7 +270,15 @@ def strength(simulations: int, pairs: int) -> dict:
     ours_as = np.array([g % 2 for g in range(games)])  # player ponder moves as
     rows = rows_from(game, [histories[g // 2] for g in range(games)])
     spiel_states = [spiel_state(spiel_game, histories[g // 2]) for g in range(games)]
-    uct = UCTRollout(game, games, simulations, uct_c=2.0, rollouts=1, seed=5)
+    uct = UCTRollout(
+        game,
+        games,
+        simulations,
+        uct_c=2.0,
+        rollouts=1,
+        seed=5,
+        terminal_exploration=terminal_exploration,
+    )
     bots = [
         pyspiel.MCTSBot(
             spiel_game,
@@ -289,8 +319,10 @@ def strength(simulations: int, pairs: int) -> dict:
         "ponder_score_95ci": wilson(total, games),
         "ponder_score_as_first_player": round(float(score[ours_as == 0].mean()), 4),
         "ponder_score_as_second_player": round(float(score[ours_as == 1].mean()), 4),
-        "settings": "both: uct_c=2, 1 random rollout per leaf, most visited move; "
-        "OpenSpiel MCTSBot solve=False, max_memory 10 GB (never reached)",
+        "ponder_terminal_exploration": terminal_exploration,
+        "settings": "both: uct_c=2, 1 random rollout per leaf, untried moves first in random "
+        "order, most visited move; OpenSpiel MCTSBot solve=False, max_memory 10 GB (never "
+        "reached)",
     }
 
 
@@ -305,7 +337,12 @@ def main() -> None:
     )
     args = parser.parse_args()
     quick = args.quick
-    results: dict[str, Any] = {"threads": 1}
+    results: dict[str, Any] = {
+        "threads": 1,
+        "load_average_at_start": round(os.getloadavg()[0], 2),
+        "timing": "rates use the process's CPU seconds (wall seconds are reported too); the "
+        "network share uses wall seconds",
+    }
     log = sys.stderr
     if "tree" in args.sections:
         print("tree-only throughput ...", file=log, flush=True)
@@ -329,7 +366,15 @@ def main() -> None:
         )
     if "strength" in args.sections:
         print("strength ...", file=log, flush=True)
-        results["strength"] = strength(400, 100) if not quick else strength(20, 2)
+        sims, pairs = (400, 100) if not quick else (20, 2)
+        results["strength"] = {
+            "classic_uct": strength(sims, pairs, terminal_exploration=True),
+            "openspiel_terminal_rule": strength(sims, pairs, terminal_exploration=False),
+            "note": "OpenSpiel's MCTSBot scores a child that ends the game by its outcome "
+            "without UCB1's exploration term; classic UCT keeps the term. "
+            "openspiel_terminal_rule runs ponder with OpenSpiel's rule (terminal_exploration="
+            "False): that is the like-for-like match and should be about even.",
+        }
     write_result("search", results, quick=quick)
 
 

@@ -119,6 +119,7 @@ class Params(NamedTuple):
     root_fpu_reduction: float
     virtual_loss: float
     uct_c: float
+    uct_terminal_exploration: bool  # UCB1's bonus on children that end the game too
     c_visit: float
     c_scale: float
 

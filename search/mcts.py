@@ -70,6 +70,7 @@ def search_params(config: SearchConfig) -> Params:
         root_fpu_reduction=float(config.fpu_reduction if root_fpu is None else root_fpu),
         virtual_loss=float(config.virtual_loss),
         uct_c=0.0,
+        uct_terminal_exploration=True,
         c_visit=float(config.gumbel_c_visit),
         c_scale=float(config.gumbel_c_scale),
     )

@@ -109,6 +109,10 @@ def ucb1_action(tree, b, node, params, rng):
         n = edges_i[b, node, a, E_VISITS] + inflight
         q = (edges_f[b, node, a, E_VALUE] - inflight * vl) / n
         score = q + params.uct_c * math.sqrt(log_n / n)
+        if not params.uct_terminal_exploration:
+            child = edges_i[b, node, a, E_CHILD]
+            if child >= 0 and tree.nodes_i[b, child, N_STATUS] == TERMINAL:
+                score = q  # OpenSpiel's MCTSBot: a finished game is worth its outcome, no bonus
         if score > best:
             best, best_a = score, a
     return best_a

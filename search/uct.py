@@ -8,6 +8,10 @@ the same rule through `BatchedMCTS`'s Python state backend with Python rollouts.
 
 Matches OpenSpiel's `MCTSBot` with `RandomRolloutEvaluator` and `solve=False`: UCB1 with the
 same constant, untried children first, one rollout per new leaf, the most visited move played.
+One difference is kept by default: OpenSpiel scores a child that ends the game by its outcome
+alone, without UCB1's exploration term, so it visits an immediate win less and learns of
+threats more slowly (at 400 simulations on connect four classic UCT scores about 0.6 against
+it); `terminal_exploration=False` reproduces OpenSpiel's rule.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ class UCTRollout:
         uct_c: float = 2.0,
         rollouts: int = 1,
         seed: int = 0,
+        terminal_exploration: bool = True,
     ):
         if batch_size < 1 or num_simulations < 1 or rollouts < 1:
             raise ValueError(
@@ -57,6 +62,7 @@ class UCTRollout:
             root_fpu_reduction=0.0,
             virtual_loss=0.0,
             uct_c=float(uct_c),
+            uct_terminal_exploration=bool(terminal_exploration),
             c_visit=0.0,
             c_scale=0.0,
         )

@@ -79,3 +79,19 @@ def test_uct_is_reproducible_for_a_seed():
     second = UCTRollout(GAME, 4, num_simulations=200, seed=9).search(states)
     np.testing.assert_array_equal(first.visits, second.visits)
     np.testing.assert_array_equal(first.action, second.action)
+
+
+def test_openspiel_terminal_rule_still_takes_wins_and_blocks():
+    # x x . / o o . / . . . with x to move: win at c1; and the same with o to move: block.
+    win = GAME.new_states(1)[0]
+    for move in (0, 3, 1, 4):
+        GAME.play(win, move)
+    block = GAME.new_states(1)[0]
+    for move in (4, 0, 8, 2):
+        GAME.play(block, move)
+    states = np.stack([win, block])
+    for rule in (True, False):
+        uct = UCTRollout(GAME, 2, num_simulations=300, seed=1, terminal_exploration=rule)
+        result = uct.search(states)
+        assert result.action.tolist() == [2, 1]
+        assert result.visits[0, 2] == result.visits[0].max()
