@@ -7,7 +7,8 @@
   the workers, measured over a fixed window after a warm-up round (numba compile, torch init).
 - peer: OpenSpiel's `open_spiel.python.algorithms.mcts.MCTSBot` (PUCT, Python tree, one leaf per
   network call: the loop of OpenSpiel's own AlphaZero) playing self-play games with the same
-  network and the same simulation count, in one process.
+  network and the same simulation count, in one process. Both search every move with the full
+  budget (playout cap randomization off).
 - learner: samples/s of the `Learner` actor fed by the `ReplayBuffer` actor, beside the same
   `AZTrainer` stepping in-process on batches already in memory (the cost of the Ray plumbing).
 
@@ -223,7 +224,9 @@ def main() -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--quick", action="store_true", help="tiny sizes for a smoke run")
     args = parser.parse_args()
-    overrides = list(args.overrides)
+    # Every move searched with the full budget on both sides, so simulations per position match
+    # (playout cap randomization would make ours cheaper per position).
+    overrides = ["selfplay.fast_simulations=0", "selfplay.full_search_prob=1.0", *args.overrides]
     if args.quick:
         args.seconds, args.steps = 4.0, 8
         overrides += [

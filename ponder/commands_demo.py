@@ -77,7 +77,11 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             + ("" if perfect else " (perfect play was not reached in the time allowed)")
         )
         sims = yaml.safe_load(config.read_text())["eval"]["simulations"]
-        player = f"{summary.last_checkpoint}@{sims}"
+        checkpoint = summary.last_checkpoint
+        if perfect:  # the network that passed the evaluation, where its checkpoint was kept
+            passed = checkpoint.parent / f"ckpt_{summary.evaluations[-1]['step']:09d}"
+            checkpoint = passed if passed.with_suffix(".json").is_file() else checkpoint
+        player = f"{checkpoint}@{sims}"
         # One thread: the players evaluate small batches, where extra threads only contend.
         torch.set_num_threads(1)
         matches = [

@@ -195,7 +195,7 @@ class AZPipeline:
                 )
             )
         self.evaluator_cls = ray.remote(Evaluator).options(num_cpus=0)
-        self.evaluator = self.evaluator_cls.remote(self.config_dict)
+        self.evaluator: Any = None  # started at the first evaluation (many runs never get one)
         self.eval_ref: Any = None
         self.workers = [self._new_worker(i, 0) for i in range(self.cfg.pipeline.workers)]
         counters = ray.get(self.learner.counters.remote())
@@ -440,9 +440,14 @@ class AZPipeline:
     def _request_eval(self) -> None:
         """Evaluate the weights of this step now, or as soon as the running evaluation ends."""
         if self.eval_ref is None:
-            self.eval_ref = self.evaluator.evaluate.remote(self.weights_ref, self.weights_step)
+            self.eval_ref = self._evaluator().evaluate.remote(self.weights_ref, self.weights_step)
         else:
             self.eval_wanted = (self.weights_ref, self.weights_step)
+
+    def _evaluator(self) -> Any:
+        if self.evaluator is None:
+            self.evaluator = self.evaluator_cls.remote(self.config_dict)
+        return self.evaluator
 
     def _on_eval_result(self, ref: Any) -> None:
         import ray
@@ -452,7 +457,7 @@ class AZPipeline:
             result = ray.get(ref)
         except ray.exceptions.RayActorError as exc:
             self.display.message(f"the evaluator died ({str(exc).splitlines()[0]}); restarting")
-            self.evaluator = self.evaluator_cls.remote(self.config_dict)
+            self.evaluator = None  # the next evaluation starts a fresh one
             result = None
         except ray.exceptions.RayTaskError as exc:
             raise_user_error(exc)
@@ -468,7 +473,7 @@ class AZPipeline:
         if self.eval_wanted is not None:
             weights, step = self.eval_wanted
             self.eval_wanted = None
-            self.eval_ref = self.evaluator.evaluate.remote(weights, step)
+            self.eval_ref = self._evaluator().evaluate.remote(weights, step)
 
     # -- logs and checkpoints -----------------------------------------------------------------
     def _log(self) -> None:
@@ -498,6 +503,10 @@ class AZPipeline:
             "resign_share": c.resigned / games,
             "false_resign_rate": c.false_resigns / max(c.resign_checked, 1),
         }
+        if self.server is not None:
+            import ray
+
+            values.update(ray.get(self.server.stats.remote()))
         self.rundir.log(self.step, values, prefix="train/")
         self.log_mark = (c.positions, c.games, c.wall_seconds)
         self.display.update(self._snapshot(), logged=True)
@@ -536,7 +545,7 @@ class AZPipeline:
             for handle in [
                 *(w.handle for w in self.workers),
                 self.learner,
-                self.evaluator,
+                *([self.evaluator] if self.evaluator is not None else []),
                 self.replay,
                 *([self.server] if self.server is not None else []),
             ]:

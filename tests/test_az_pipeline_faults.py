@@ -76,8 +76,10 @@ def test_killed_worker_is_replaced_then_resume_continues_exactly(local_ray, tmp_
     assert compute["network_evaluations"] == first.counters.evaluations > 0
     assert meta["pipeline"]["games"] == first.counters.games
 
-    # Resume with a longer budget: counters pick up where the checkpoint left them.
-    second = run_pipeline(None, ["pipeline.max_learner_steps=60"], resume=out)
+    # Resume with a longer budget: counters pick up where the checkpoint left them. The second
+    # session evaluates through the shared inference actor (the GPU path, here on the CPU).
+    resume_with = ["pipeline.max_learner_steps=60", "pipeline.inference=actor"]
+    second = run_pipeline(None, resume_with, resume=out)
     assert second.step == 60
     assert second.samples_trained == 60 * 64
     assert second.counters.games > first.counters.games
@@ -95,6 +97,9 @@ def test_killed_worker_is_replaced_then_resume_continues_exactly(local_ray, tmp_
     rows = [r for r in run.read_metrics() if r.get("kind") == "train"]
     assert [r["step"] for r in rows] == [10, 20, 30, 40, 50, 60]
     assert rows[-1]["lr"] == pytest.approx(0.001)
+    assert "inference_evaluations" not in rows[3]
+    assert rows[-1]["inference_evaluations"] > 0
+    assert rows[-1]["inference_weights_step"] >= 50
 
 
 def test_torn_checkpoint_write_leaves_latest_loadable(tmp_path, monkeypatch):
