@@ -10,7 +10,9 @@ repeat until every active tree has run its simulations; all tree work happens in
   comparing players (`game.to_play`), never by assuming turns alternate.
 - Tree reuse (`advance`) keeps the subtree of the move played with all its statistics; the
   next search restores that root's raw prior and mixes in fresh Dirichlet noise. A search
-  always searches the position it is given: a kept tree whose root differs is dropped.
+  always searches the position it is given: a kept tree whose root differs is dropped, and
+  one whose root is that position keeps growing (searching it twice adds up the visits).
+  `num_simulations` counts the simulations of this search, not the visits kept.
 - Capacity: `max_nodes` per tree, or by default 2 * (num_simulations + 1), grown if a search
   asks for more simulations. A search adds at most one node per simulation, so a kept subtree
   that would not leave room for a full search is dropped first; the kernels still check every
