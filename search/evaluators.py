@@ -58,8 +58,8 @@ class RolloutEvaluator:
     """Uniform priors and the mean result of `rollouts` uniformly random playouts.
 
     Native games play out in numba (`ponder.envs.playout`, seeded here); OpenSpiel games play
-    out in Python on cloned states. Needs positions, so it only works through `evaluate_states`
-    (BatchedMCTS and UCTRollout call that).
+    out in Python on cloned states, through the game's own interface. Needs positions, so it
+    only works through `evaluate_states` (BatchedMCTS and UCTRollout call that).
     """
 
     def __init__(self, game: Any, rollouts: int = 1, seed: int = 0):
@@ -95,12 +95,17 @@ class RolloutEvaluator:
         return uniform_priors(legal), values
 
     def _spiel_value(self, state: Any) -> float:
+        """Mean outcome of random playouts through the game's Python interface."""
+        game = self.game
+        mover = game.to_play(state)
+        mask = np.zeros(game.num_actions, dtype=np.bool_)
         total = 0.0
-        mover = state.current_player()
         for _ in range(self.rollouts):
-            sim = state.clone()
-            while not sim.is_terminal():
-                legal = sim.legal_actions()
-                sim.apply_action(legal[int(self._rng.integers(len(legal)))])
-            total += float(np.sign(sim.returns()[mover]))
+            sim = game.clone(state)
+            done, outcome = game.is_terminal(sim), 0.0
+            while not done:
+                game.legal_mask(sim, mask)
+                legal = np.flatnonzero(mask)
+                done, outcome = game.play(sim, int(legal[self._rng.integers(len(legal))]))
+            total += outcome if mover == 0 else -outcome
         return total / self.rollouts

@@ -286,3 +286,22 @@ def test_evaluator_sees_encoded_planes_and_legal_masks():
     GAME.encode(state, expected[0])
     np.testing.assert_array_equal(root_planes, expected)
     np.testing.assert_array_equal(root_legal[0], np.arange(9) != 4)
+
+
+def test_terminal_positions_never_reach_the_evaluator():
+    seen = []
+
+    class Spy(UniformEvaluator):
+        def evaluate_states(self, states, legal):
+            seen.extend(bool(GAME.is_terminal(s)) for s in states)
+            return super().evaluate_states(states, legal)
+
+    states = random_positions(GAME, 8, max_plies=6, seed=13)
+    mcts = BatchedMCTS(GAME, 8, SearchConfig(num_simulations=300, leaves_per_step=4), Spy())
+    result = mcts.search(states)
+    assert len(seen) > 0 and not any(seen)
+    # Terminal nodes exist in these trees, and each is backed up with its exact outcome.
+    t = mcts.tree
+    terminal = t.status[:, : t.node_count.max()] == TERMINAL
+    assert terminal.any()
+    assert (result.visits.sum(axis=1) == 300).all()
