@@ -3,6 +3,15 @@
 B independent trees live in preallocated arrays; selection, expansion and backup run in numba,
 and the only Python crossing per step is one batched evaluator call (see DESIGN.md, "Search").
 This package knows nothing of torch or Ray: evaluators are plain callables.
+
+Modules: `config` (SearchConfig), `mcts` (BatchedMCTS, the step driver), `uct` (UCTRollout),
+`evaluators`, `result` (SearchResult), `layout` (the tree arrays), `tree` (selection, backup,
+reuse: the numba core), `gumbel` (the Gumbel root), `kernels` (per-game numba kernels),
+`native_backend` and `openspiel_backend` (where positions live), `rng` (per-row streams).
+
+Numba's disk cache checks only the file of each cached function; after editing `layout.py`,
+`rng.py` or `gumbel.py`, delete `search/__pycache__` so the functions that inline them are
+recompiled (the per-game kernels key their cache by the files they use and need nothing).
 """
 
 from ponder.search.config import SearchConfig
