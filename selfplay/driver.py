@@ -327,10 +327,10 @@ class AZPipeline:
                 if ref in worker_refs:
                     slot, samples_ref = worker_refs.pop(ref)
                     self._on_worker_result(slot, ref, samples_ref)
-                elif ref is learner_ref:
+                elif ref == learner_ref:
                     learner_ref = None
                     self._on_learner_result(ref)
-                elif ref is self.eval_ref:
+                elif ref == self.eval_ref:
                     self._on_eval_result(ref)
             self.display.update(self._snapshot())
 
@@ -532,7 +532,9 @@ class AZPipeline:
         try:
             if self.step != self.last_checkpoint_step:
                 self._save_checkpoint()
-            if self.eval_ref is not None and reason != "interrupted":
+            # A budget-ended run waits for its last evaluation; a run stopped by an evaluation
+            # (stop_when) or by the user does not.
+            if self.eval_ref is not None and reason.startswith("reached"):
                 ready, _ = ray.wait([self.eval_ref], timeout=600)
                 if ready:
                     self._on_eval_result(self.eval_ref)
