@@ -5,8 +5,9 @@ Kernels specialised per game (random playouts, search over a `BoardGame`) are cl
 game's dispatchers. Numba's own cache keys a closure by pickling its cell contents, and a pickled
 dispatcher carries a random per-process uuid: every process misses the cache and appends a new
 entry to the index, so the cache grows forever and never saves a compile. Here the key names each
-captured dispatcher by module, qualified name and a hash of its source file instead, which is
-stable across processes and changes when that game's file changes. Each distinct closure also
+captured dispatcher by module, qualified name and a hash of the source files of its package
+instead, which is stable across processes and changes when any module the kernel may inline
+from changes. Each distinct closure also
 gets its own symbol names and cache file (see `njit_closure`).
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -25,12 +27,19 @@ from numba.core.serialize import dumps
 
 
 @functools.cache
-def _file_digest(path: str) -> str:
+def _package_digest(path: str) -> str:
+    """Hash of every .py file beside `path`: kernels inline constants and helpers from sibling
+    modules (search/layout.py, search/rng.py, ...), so a change to any of them must miss."""
+    folder = os.path.dirname(os.path.abspath(path))
+    digest = hashlib.sha256()
     try:
-        with open(path, "rb") as handle:
-            return hashlib.sha256(handle.read()).hexdigest()
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".py"))
+        for name in names:
+            with open(os.path.join(folder, name), "rb") as handle:
+                digest.update(name.encode() + b"\0" + handle.read())
     except OSError:
         return "unreadable"
+    return digest.hexdigest()
 
 
 def _stable_token(value: Any) -> Any:
@@ -42,7 +51,7 @@ def _stable_token(value: Any) -> Any:
             "dispatcher",
             func.__module__,
             func.__qualname__,
-            _file_digest(func.__code__.co_filename),
+            _package_digest(func.__code__.co_filename),
             inner,
         )
     if value is None or isinstance(value, bool | int | float | str | np.generic):
@@ -57,6 +66,7 @@ def _stable_token(value: Any) -> Any:
 def _closure_digest(func: Callable) -> str:
     cvars = tuple(_stable_token(cell.cell_contents) for cell in func.__closure__ or ())
     code = hashlib.sha256(func.__code__.co_code).hexdigest()
+    code += _package_digest(func.__code__.co_filename)
     return hashlib.sha256(repr((code, cvars)).encode()).hexdigest()
 
 

@@ -9,9 +9,9 @@ Modules: `config` (SearchConfig), `mcts` (BatchedMCTS, the step driver), `uct` (
 reuse: the numba core), `gumbel` (the Gumbel root), `kernels` (per-game numba kernels),
 `native_backend` and `openspiel_backend` (where positions live), `rng` (per-row streams).
 
-Numba's disk cache checks only the file of each cached function (the per-game kernels also
-key theirs by `tree.py`, `gumbel.py` and the game's files); after editing `layout.py`,
-`rng.py` or `gumbel.py`, delete `search/__pycache__` so everything inlining them recompiles.
+Numba's disk cache checks only the file of each plain cached function (the per-game kernels key
+theirs by every file of this package and of the game's package); after editing `layout.py`,
+`rng.py` or `gumbel.py`, delete `search/__pycache__` so the plain helpers inlining them recompile.
 """
 
 from ponder.search.config import SearchConfig
