@@ -608,11 +608,15 @@ def main() -> None:
         learning(args.game, args.seed, args.quick)
         return
     both = not (args.speed or args.memory)
-    results: dict[str, Any] = {}
+    # A part run alone keeps the other part's earlier figures (each part says when it ran).
+    path = RESULTS_DIR / f"dqn{'_quick' if args.quick else ''}.json"
+    earlier = json.loads(path.read_text()) if path.is_file() else {}
+    results: dict[str, Any] = {k: earlier[k] for k in ("speed", "memory") if k in earlier}
+    stamp = {"measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "load_average": os.getloadavg()}
     if args.speed or both:
-        results["speed"] = run_speed(args.quick)
+        results["speed"] = {**run_speed(args.quick), **stamp}
     if args.memory or both:
-        results["memory"] = run_memory(args.quick)
+        results["memory"] = {**run_memory(args.quick), **stamp}
     write_result("dqn", results, quick=args.quick, packages=PEER_PACKAGES)
 
 
