@@ -97,8 +97,8 @@ class EnvWorker:
             stacks = self.window.head_stacks(self.streams)
             with torch.inference_mode():
                 q = self.net(torch.from_numpy(stacks))
-            actions = epsilon_greedy(q, self.epsilons, self.rng)
-            out = self.envs.step(actions)
+            actions = self.envs.send(epsilon_greedy(q, self.epsilons, self.rng))
+            out = self.envs.recv()
             self.window.commit(self.streams, actions, out.rewards, out.terminal)
             self.window.begin(self.streams, out.frames, out.first, out.final)
             live += int(len(self.streams) - out.first.sum())

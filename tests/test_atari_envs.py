@@ -126,3 +126,31 @@ def test_cartpole_envs_follow_the_same_contract():
     with pytest.raises(PonderError, match="unknown classic-control env"):
         ClassicEnvs("CartPole-v9", 1, seed=0)
     envs.close()
+
+
+def test_nature_presses_fire_after_each_lost_life_machado_never_does():
+    noop = np.zeros(1, dtype=np.int64)
+    envs = AtariEnvs("breakout", get_protocol("nature"), 1, seed=0)
+    assert envs.fire_action == 1
+    envs.reset()
+    taken, lost = [], 0
+    for _ in range(600):
+        lives_before = envs.lives.copy()
+        taken.append(int(envs.send(noop)[0]))
+        out = envs.recv()
+        lost += int((envs.lives < lives_before).sum())
+        if out.final.any():
+            break
+    envs.close()
+    # A NOOP-only agent still plays a whole game: the env launches every ball itself.
+    assert out.final.all() and lost == 5
+    assert taken.count(1) == 4  # FIRE once after each of the 4 lives lost mid-game
+
+    envs = AtariEnvs("breakout", get_protocol("machado"), 1, seed=0)
+    assert envs.fire_action is None
+    envs.reset()
+    for _ in range(300):
+        assert int(envs.send(noop)[0]) == 0
+        out = envs.recv()
+        assert not out.final.any() and envs.lives[0] == 5  # the ball is never launched
+    envs.close()

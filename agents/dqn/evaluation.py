@@ -85,8 +85,8 @@ def evaluate(
     returns: list[float] = []
     lengths: list[int] = []
     while (done < quotas).any():
-        actions = policy.act(window.head_stacks(streams), epsilon, rng)
-        out = envs.step(actions)
+        actions = envs.send(policy.act(window.head_stacks(streams), epsilon, rng))
+        out = envs.recv()
         window.commit(streams, actions, out.rewards, out.terminal)
         window.begin(streams, out.frames, out.first, out.final)
         for env, ret, length in zip(

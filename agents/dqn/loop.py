@@ -99,7 +99,7 @@ def train_single(
                 eps = epsilon_at(cfg, counters.step)
                 actions = learner.act(replay.head_stacks(streams), eps, rng)
                 live = envs.live()
-                envs.send(actions)
+                actions = envs.send(actions)  # as taken (the protocol may press FIRE)
                 # Train while the emulators step (on their own threads): the batch comes from
                 # the replay as it was before this step, a lag of one step.
                 if replay.size >= cfg.train.learning_starts and replay.sampleable_mass > 0:

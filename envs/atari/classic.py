@@ -51,9 +51,10 @@ class ClassicEnvs:
     def live(self) -> int:
         return int(self.num_envs - self.ended.sum())
 
-    def send(self, actions: np.ndarray) -> None:
+    def send(self, actions: np.ndarray) -> np.ndarray:
         """Same split as `AtariEnvs`; here the step itself happens in `recv`."""
         self.pending = actions.astype(np.int64)
+        return self.pending
 
     def step(self, actions: np.ndarray) -> EnvStep:
         self.send(actions)

@@ -5,9 +5,11 @@
   supply the stochasticity, so there are no no-op starts and no fire reset; losing a life is not
   a terminal; episodes are capped at 108,000 frames (30 minutes of play).
 - `nature`: the DQN Nature paper (Mnih et al., 2015) setting that most older tables use:
-  deterministic emulator with up to 30 no-op starts, FIRE pressed on reset, and a lost life ends
-  the episode *for learning* (no bootstrap past it; the game itself goes on and scores count
-  whole games).
+  deterministic emulator with up to 30 no-op starts, and a lost life ends the episode *for
+  learning* (no bootstrap past it; the game itself goes on and scores count whole games). FIRE
+  is pressed at the start of every such episode, at reset and after each lost life (the effect
+  of the common fire-reset plus episodic-life wrappers), in training and evaluation alike, so a
+  Breakout agent never idles with the ball held.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class AtariProtocol:
     noop_max: int
     fire_reset: bool
     life_loss_terminal: bool
+    fire_on_life_loss: bool
     max_frames_per_episode: int = 108_000
     frame_skip: int = 4
     full_action_space: bool = False
@@ -41,6 +44,7 @@ PROTOCOLS: dict[str, AtariProtocol] = {
         noop_max=0,
         fire_reset=False,
         life_loss_terminal=False,
+        fire_on_life_loss=False,
     ),
     "nature": AtariProtocol(
         name="nature",
@@ -48,6 +52,7 @@ PROTOCOLS: dict[str, AtariProtocol] = {
         noop_max=30,
         fire_reset=True,
         life_loss_terminal=True,
+        fire_on_life_loss=True,
     ),
 }
 

@@ -5,7 +5,8 @@ last two frames, 84x84 grayscale, no-op starts and fire reset as the protocol sa
 for a stack of ONE frame: the agent's 4-frame stack is read back from the replay's frame store,
 so no frame is kept twice. Rewards come back unclipped (clipping is a learning choice, made at
 sample time) and life loss is detected here from the lives counter, because the emulator's own
-`episodic_life` restarts the whole game on a lost life instead of playing on.
+`episodic_life` restarts the whole game on a lost life instead of playing on; for the same
+reason FIRE after a lost life (nature protocol) is pressed here.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class AtariEnvs:
     ):
         """`training=False` makes life loss never terminal (evaluation plays whole games);
         `max_frames` overrides the protocol's per-episode frame cap (recorded by the caller)."""
-        from ale_py import AtariVectorEnv
+        from ale_py import Action, AtariVectorEnv
 
         self.game = check_game_id(game)
         self.protocol = protocol
@@ -72,12 +73,20 @@ class AtariEnvs:
         self.tracker = EpisodeTracker(num_envs)
         self.lives = np.zeros(num_envs, dtype=np.int32)
         self.ended = np.zeros(num_envs, dtype=bool)
+        action_set = list(self.env.ale.get_action_set())
+        self.fire_action = (
+            action_set.index(Action.FIRE)
+            if protocol.fire_on_life_loss and Action.FIRE in action_set
+            else None
+        )
+        self.fire_next = np.zeros(num_envs, dtype=bool)
 
     def reset(self) -> np.ndarray:
         """Start every env on a new episode; returns the first frames (N, 84, 84)."""
         obs, info = self.env.reset(seed=self.seed)
         self.lives = np.asarray(info["lives"], dtype=np.int32).copy()
         self.ended[:] = False
+        self.fire_next[:] = False
         self.tracker.reset()
         return obs[:, 0]
 
@@ -85,10 +94,15 @@ class AtariEnvs:
         """How many envs the next step advances (the others are taking their reset step)."""
         return int(self.num_envs - self.ended.sum())
 
-    def send(self, actions: np.ndarray) -> None:
+    def send(self, actions: np.ndarray) -> np.ndarray:
         """Start a step; the emulators run in their own threads until `recv`, so the learner
-        can train in between."""
-        self.env.send(actions.astype(np.int64))
+        can train in between. Returns the actions actually taken: FIRE replaces the agent's
+        choice right after a lost life when the protocol says so."""
+        taken = actions.astype(np.int64)
+        if self.fire_action is not None and self.fire_next.any():
+            taken[self.fire_next] = self.fire_action
+        self.env.send(taken)
+        return taken
 
     def step(self, actions: np.ndarray) -> EnvStep:
         self.send(actions)
@@ -101,6 +115,7 @@ class AtariEnvs:
         life_lost = (lives < self.lives) & ~first
         self.lives = lives.copy()
         final = terminated | truncated
+        self.fire_next = life_lost & ~final
         terminal = terminated.copy()
         if self.life_loss_terminal:
             terminal |= life_lost
