@@ -322,5 +322,6 @@ def test_save_and_load_round_trip(tmp_path):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
     assert copy.max_priority == replay.max_priority
     other = make_replay(2 * 60, 3)
+    assert copy.matches_saved(tmp_path / "replay") and not other.matches_saved(tmp_path / "replay")
     with pytest.raises(PonderError, match="num_streams"):
         other.load(tmp_path / "replay")

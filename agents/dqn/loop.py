@@ -67,7 +67,7 @@ def train_single(
             run, cfg, learner, replay, rng, info
         )
     counters.sessions += 1
-    envs.seed = session_seed(cfg, counters.sessions)
+    envs.seed = session_seed(cfg, counters.sessions)  # known once the checkpoint is read
     watch = Stopwatch(counters)
     recent = RecentEpisodes()
 

@@ -28,7 +28,7 @@ class NatureCNN(nn.Module):
             self.out_features = self.convs(torch.zeros(1, stack, *frame_shape)).shape[1]
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        return self.convs(obs.float() * (1.0 / 255.0))
+        return self.convs(obs.float().mul_(1.0 / 255.0))  # in place: one pass, no extra copy
 
 
 class MLPTorso(nn.Module):

@@ -577,6 +577,15 @@ class FrameReplay:
         except (json.JSONDecodeError, AttributeError):
             return {}
 
+    def matches_saved(self, folder: str | Path) -> bool:
+        """Whether the buffer saved in `folder` has this buffer's layout."""
+        path = Path(folder) / "replay.json"
+        try:
+            meta = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            return False
+        return all(meta.get(key) == value for key, value in self.layout().items())
+
     def load(self, folder: str | Path) -> None:
         """Restore arrays written by `save`; the layout must match this buffer's."""
         folder = Path(folder)

@@ -217,8 +217,10 @@ def restore_training_checkpoint(
     restored = False
     folder = run.path / REPLAY_FOLDER
     if replay is not None and meta.get("replay_step") is not None and folder.is_dir():
+        # Only a buffer saved with this very checkpoint, and shaped like this session's (the
+        # number of envs or actors may have changed), is loaded; otherwise it refills.
         saved_step = replay.saved_extra(folder).get("step")
-        if saved_step == meta["replay_step"]:
+        if saved_step == meta["replay_step"] and replay.matches_saved(folder):
             replay.load(folder)
             replay.mark_broken(np.arange(replay.num_streams))
             restored = True
