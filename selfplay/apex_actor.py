@@ -87,7 +87,8 @@ class EnvWorker:
 
         if weights and version != self.weights_version:
             state = ray.get(weights[0])
-            self.net.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
+            # Arrays from the object store are read-only: copy them into the network.
+            self.net.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
             self.weights_version = version
         start = time.perf_counter()
         live = 0

@@ -136,7 +136,6 @@ class ApexRun:
 
     def start(self) -> None:
         self._publish()
-        # A resumed replay's streams were cut when the previous session stopped.
         self.slots = [
             WorkerSlot(handle=self._new_actor(i, 0), index=i) for i in range(self.cfg.apex.actors)
         ]
