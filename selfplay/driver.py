@@ -38,6 +38,7 @@ MAX_STEPS_PER_CALL = 16
 # something is wrong with every worker, not one unlucky process.
 MAX_CONSECUTIVE_DEATHS = 3
 GAMES_FILE = "selfplay.jsonl"
+FINAL_EVAL_WAIT_S = 120
 
 
 @dataclass
@@ -535,7 +536,8 @@ class AZPipeline:
             # A budget-ended run waits for its last evaluation; a run stopped by an evaluation
             # (stop_when) or by the user does not.
             if self.eval_ref is not None and reason.startswith("reached"):
-                ready, _ = ray.wait([self.eval_ref], timeout=600)
+                self.display.message("waiting up to 2 minutes for the last evaluation")
+                ready, _ = ray.wait([self.eval_ref], timeout=FINAL_EVAL_WAIT_S)
                 if ready:
                     self._on_eval_result(self.eval_ref)
         finally:
