@@ -532,7 +532,15 @@ class AZPipeline:
         self.status = f"stopped: {reason}"
         try:
             if self.step != self.last_checkpoint_step:
-                self._save_checkpoint()
+                try:
+                    self._save_checkpoint()
+                except ray.exceptions.RayError as exc:
+                    self.display.message(
+                        f"the final checkpoint could not be taken ({str(exc).splitlines()[0]}); "
+                        f"the latest is {self.last_checkpoint}"
+                    )
+            for slot in self.workers:  # self-play is over: free the cores for the evaluation
+                ray.kill(slot.handle, no_restart=True)
             # A budget-ended run waits for its last evaluation; a run stopped by an evaluation
             # (stop_when) or by the user does not.
             if self.eval_ref is not None and reason.startswith("reached"):
