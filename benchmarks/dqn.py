@@ -612,7 +612,11 @@ def main() -> None:
     path = RESULTS_DIR / f"dqn{'_quick' if args.quick else ''}.json"
     earlier = json.loads(path.read_text()) if path.is_file() else {}
     results: dict[str, Any] = {k: earlier[k] for k in ("speed", "memory") if k in earlier}
-    stamp = {"measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "load_average": os.getloadavg()}
+    stamp = {
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "load_average": os.getloadavg(),
+        "part_command": " ".join([Path(sys.executable).name, *sys.argv]),
+    }
     if args.speed or both:
         results["speed"] = {**run_speed(args.quick), **stamp}
     if args.memory or both:
