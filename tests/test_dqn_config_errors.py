@@ -42,6 +42,36 @@ def test_bad_configs_fail_with_one_line(tmp_path, config, overrides, message):
     assert not out.exists()
 
 
+def test_a_gpu_config_on_a_machine_without_one_is_a_user_error(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: the config is valid here")
+    with pytest.raises(PonderError, match="torch sees no GPU"):
+        prepare_run(ROOT / "configs/atari/pong_nature_3m_gpu.yaml", [], tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+    # The same config runs on the CPU with one override.
+    cfg, _, _ = prepare_run(
+        ROOT / "configs/atari/pong_nature_3m_gpu.yaml", ["device=cpu"], tmp_path / "cpu"
+    )
+    assert cfg.env.protocol == "nature" and cfg.train.total_steps == 3_000_000
+
+
+@pytest.mark.parametrize(
+    ("config", "overrides", "message"),
+    [
+        (PONG, ["apex.actors=-1"], "config key 'apex.actors'"),
+    ],
+)
+def test_bad_apex_settings_fail_with_one_line(tmp_path, config, overrides, message):
+    out = tmp_path / "run"
+    with pytest.raises(PonderError) as info:
+        prepare_run(config, overrides, out)
+    text = str(info.value)
+    assert message in text and "\n" not in text
+    assert not out.exists()
+
+
 def test_resume_needs_a_run_directory(tmp_path):
     with pytest.raises(PonderError, match="is not a ponder run directory"):
         prepare_run(None, [], None, resume=tmp_path)

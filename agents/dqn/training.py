@@ -241,6 +241,7 @@ def prepare_run(
     `train.total_steps`, say) and the updated config is written back. Bad configs and unknown
     games fail with one line before any directory is made.
     """
+    from ponder.agents.dqn.learner import resolve_device
     from ponder.config import apply_overrides, dump_config, read_yaml, validate_config
     from ponder.envs.atari.make import check_env
 
@@ -250,12 +251,14 @@ def prepare_run(
         run = RunDir.open(resume)
         cfg = validate_config(DQNConfig, apply_overrides(read_yaml(run.config_path()), overrides))
         check_env(cfg.env.type, cfg.env.game, cfg.env.protocol)
+        resolve_device(cfg.device)
         run.write_config(dump_config(cfg))
         return cfg, run, run.latest_checkpoint() is not None
     if config is None:
         raise PonderError("give --config configs/atari/<game>.yaml (or --resume RUN_DIR)")
     cfg = validate_config(DQNConfig, apply_overrides(read_yaml(config), overrides))
     game = check_env(cfg.env.type, cfg.env.game, cfg.env.protocol)
+    resolve_device(cfg.device)
     run = RunDir.create(out, prefix=f"dqn-{game}")
     run.write_config(dump_config(cfg))
     return cfg, run, False
