@@ -160,3 +160,46 @@ def test_checkpoint_round_trip_resumes_the_learner_exactly(tmp_path):
             getattr(model, net).parameters(), getattr(copy, net).parameters(), strict=True
         ):
             assert torch.equal(p, q)
+
+
+def test_random_shift_matches_a_padded_random_crop():
+    from ponder.agents.dqn.learner import random_shift
+
+    frames = torch.randint(0, 256, (6, 4, 84, 84), dtype=torch.uint8)
+    generator = torch.Generator().manual_seed(3)
+    shifted = random_shift(frames, 4, generator)
+    offsets = torch.randint(-4, 5, (2, 6), generator=torch.Generator().manual_seed(3))
+    padded = torch.nn.functional.pad(frames.float(), (4, 4, 4, 4), mode="replicate")
+    for b in range(6):
+        top, left = 4 + int(offsets[0, b]), 4 + int(offsets[1, b])
+        crop = padded[b, :, top : top + 84, left : left + 84].to(torch.uint8)
+        assert torch.equal(shifted[b], crop)
+    assert shifted.dtype == torch.uint8 and not torch.equal(shifted, frames)
+
+
+def test_augmented_update_runs_and_resumes_its_generator(tmp_path):
+    cfg = DQNConfig.model_validate(
+        {"device": "cpu", "agent": {"augment": "random_shift"}, "train": {"batch_size": 4}}
+    )
+    rng = np.random.default_rng(0)
+    b = Batch(
+        index=np.arange(4),
+        obs=rng.integers(0, 256, (4, 4, 84 * 84), dtype=np.uint8),
+        next_obs=rng.integers(0, 256, (4, 4, 84 * 84), dtype=np.uint8),
+        actions=np.zeros(4, np.uint8),
+        returns=np.ones(4, np.float32),
+        discounts=np.full(4, 0.9, np.float32),
+        probs=np.full(4, 0.25),
+        weights=np.ones(4, np.float32),
+    )
+    torch.manual_seed(0)
+    model = DQNLearner(cfg, 4, (84, 84), 4)
+    model.update(b)
+    tensors, meta = model.state_tensors()
+    save_checkpoint(tmp_path / "ckpt", tensors, {"learner": meta})
+    torch.manual_seed(1)
+    copy = DQNLearner(cfg, 4, (84, 84), 4)
+    copy.load_state(load_checkpoint(tmp_path / "ckpt"))
+    assert model.update(b)[1] == copy.update(b)[1]
+    with pytest.raises(ValueError, match="augment"):
+        config(augment="random_shift")

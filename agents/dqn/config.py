@@ -36,6 +36,10 @@ class AgentConfig(StrictModel):
     target_update: Literal["hard", "polyak"] = "hard"
     target_period: int = Field(2000, ge=1)  # updates between hard copies
     target_tau: float = Field(0.005, gt=0.0, le=1.0)  # Polyak rate per update
+    # DrQ (Kostrikov et al., 2021): shift each sampled frame stack by up to `shift_pixels`
+    # (edges replicated), obs and next obs independently; the data-efficient regime's big lever.
+    augment: Literal["none", "random_shift"] = "none"
+    shift_pixels: int = Field(4, ge=1, le=16)
 
 
 class ReplayConfig(StrictModel):
@@ -101,6 +105,8 @@ class DQNConfig(StrictModel):
             raise ValueError("network.torso must be 'mlp' for env.type 'classic'")
         if self.env.type == "atari" and self.network.torso != "nature_cnn":
             raise ValueError("network.torso must be 'nature_cnn' for env.type 'atari'")
+        if self.agent.augment != "none" and self.env.type != "atari":
+            raise ValueError("agent.augment shifts image frames: it needs env.type 'atari'")
         if self.train.eps_end > self.train.eps_start:
             raise ValueError("train.eps_end must not exceed train.eps_start")
         return self

@@ -1,9 +1,10 @@
 """The DQN learner: online and target Q-networks, Adam, and one update per sampled batch.
 
-One update reads top to bottom: Q(s, a) from the online net; the n-step target
-G + gamma^k * Q_target(s', a*) where a* is the online net's argmax (Double DQN) or the target
-net's own (vanilla); a Huber (or squared) loss weighted by the replay's importance weights;
-the absolute TD errors go back to the replay as new priorities.
+One update reads top to bottom: optionally a random shift of both frame stacks (DrQ); Q(s, a)
+from the online net; the n-step target G + gamma^k * Q_target(s', a*) where a* is the online
+net's argmax (Double DQN) or the target net's own (vanilla); a Huber (or squared) loss weighted
+by the replay's importance weights; the absolute TD errors go back to the replay as new
+priorities.
 """
 
 from __future__ import annotations
@@ -33,6 +34,19 @@ def resolve_device(name: str) -> str:
 
         raise PonderError("device 'cuda' was asked for but torch sees no GPU (use device=auto)")
     return name
+
+
+def random_shift(frames: torch.Tensor, pixels: int, generator: torch.Generator) -> torch.Tensor:
+    """Each sample of (B, C, H, W) moved by its own offset in [-pixels, pixels] along both axes,
+    edge pixels replicated (the same as padding by `pixels` and cropping at random)."""
+    batch, _, height, width = frames.shape
+    device = frames.device
+    offsets = torch.randint(-pixels, pixels + 1, (2, batch), generator=generator).to(device)
+    rows = (torch.arange(height, device=device) + offsets[0, :, None]).clamp_(0, height - 1)
+    cols = (torch.arange(width, device=device) + offsets[1, :, None]).clamp_(0, width - 1)
+    index = torch.arange(batch, device=device)[:, None, None, None]
+    channel = torch.arange(frames.shape[1], device=device)[None, :, None, None]
+    return frames[index, channel, rows[:, None, :, None], cols[:, None, None, :]]
 
 
 def epsilon_greedy(
@@ -69,6 +83,9 @@ class DQNLearner:
             self.params, lr=cfg.agent.lr, eps=cfg.agent.adam_eps, fused=True
         )
         self.updates = 0
+        # Augmentation draws from its own generator, seeded from the config: reproducible, and
+        # independent of torch's global random state.
+        self.augment_rng = torch.Generator().manual_seed(cfg.seed)
 
     def network_info(self) -> dict[str, Any]:
         return describe_network(self.cfg.network, self.stack, self.frame_shape, self.num_actions)
@@ -97,6 +114,9 @@ class DQNLearner:
         returns = self._tensor(batch.returns)
         discounts = self._tensor(batch.discounts)
         weights = self._tensor(batch.weights)
+        if agent.augment == "random_shift":
+            obs = random_shift(obs, agent.shift_pixels, self.augment_rng)
+            next_obs = random_shift(next_obs, agent.shift_pixels, self.augment_rng)
 
         q = self.online(obs).gather(1, actions).squeeze(1)
         with torch.no_grad():
@@ -143,6 +163,7 @@ class DQNLearner:
         opt_tensors, opt_meta = optimizer_state_to_tensors(self.optimizer.state_dict())
         tensors.update(opt_tensors)
         tensors["rng/torch"] = torch.get_rng_state()
+        tensors["rng/augment"] = self.augment_rng.get_state()
         return tensors, {"optimizer": opt_meta, "updates": self.updates}
 
     def load_state(self, checkpoint: Any) -> None:
@@ -155,3 +176,5 @@ class DQNLearner:
         self.updates = int(learner_meta["updates"])
         if "rng/torch" in checkpoint.tensors:
             torch.set_rng_state(checkpoint.tensors["rng/torch"].cpu())
+        if "rng/augment" in checkpoint.tensors:
+            self.augment_rng.set_state(checkpoint.tensors["rng/augment"].cpu())
