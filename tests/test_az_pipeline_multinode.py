@@ -46,7 +46,7 @@ def test_training_spreads_over_two_nodes_and_ctrl_c_checkpoints(tmp_path):
             time.sleep(0.5)
         assert proc.poll() is None, proc.communicate()[0]
         proc.send_signal(signal.SIGINT)
-        output = proc.communicate(timeout=120)[0]
+        output = proc.communicate(timeout=300)[0]
     finally:
         if proc.poll() is None:
             proc.kill()
