@@ -34,7 +34,15 @@ def test_training_spreads_over_two_nodes_and_ctrl_c_checkpoints(tmp_path):
         *("--address", cluster.address, "--workers", "2", "--quiet"),
         *("--set", "pipeline.max_learner_steps=100000", "--set", "pipeline.log_every=5"),
     ]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # A test run started in the background inherits SIGINT ignored, and Python then never turns
+    # Ctrl-C into KeyboardInterrupt: give the child the default disposition, as a terminal would.
+    proc = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         run = RunDir(out)
         deadline = time.monotonic() + 240
