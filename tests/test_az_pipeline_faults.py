@@ -9,14 +9,13 @@ import threading
 import time
 
 import pytest
+import ray  # a hard dependency: a broken install must fail, not skip
 from az_pipeline_support import start_local_ray, tiny_config, write_config
 
 from ponder.checkpoint import load_checkpoint, read_metadata
 from ponder.errors import PonderError
 from ponder.rundir import RunDir
 from ponder.selfplay.driver import AZPipeline, prepare_run
-
-ray = pytest.importorskip("ray")
 
 
 @pytest.fixture(scope="module")

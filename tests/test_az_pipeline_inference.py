@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import ray  # a hard dependency: a broken install must fail, not skip
 import torch
 
 from ponder.agents.alphazero.config import NetworkConfig
 from ponder.agents.alphazero.evaluator import TorchEvaluator
 from ponder.agents.alphazero.network import PolicyValueNet
 from ponder.envs.registry import get_game
-
-ray = pytest.importorskip("ray")
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,6 @@ from az_pipeline_support import start_local_ray
 from ponder.rundir import RunDir
 from ponder.selfplay.driver import train_alphazero
 
-pytest.importorskip("ray")
-
 CONFIG = Path(__file__).resolve().parent.parent / "configs" / "tic_tac_toe.yaml"
 
 

@@ -14,8 +14,6 @@ from az_pipeline_support import tiny_config, write_config
 from ponder.checkpoint import read_metadata
 from ponder.rundir import RunDir
 
-pytest.importorskip("ray")
-
 
 @pytest.mark.slow
 def test_training_spreads_over_two_nodes_and_ctrl_c_checkpoints(tmp_path):
