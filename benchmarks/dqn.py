@@ -258,6 +258,7 @@ def speed_rllib(learning_starts: int, measured: int) -> dict[str, Any]:
 
     torch.set_num_threads(THREADS)
     ray.init(
+        address="local",  # a fresh local instance, never someone's running cluster
         num_cpus=os.cpu_count(),
         include_dashboard=False,
         log_to_driver=False,
