@@ -33,6 +33,9 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None, **kwargs
             raise PonderError(f"cannot join the Ray cluster at {address}: {exc}") from None
         return
     ray.init(
+        # "local" always starts a new instance: with no address Ray joins whatever cluster it
+        # finds recorded on the machine (another user's or another test's), then refuses num_cpus.
+        address="local",
         num_cpus=num_cpus,
         include_dashboard=False,
         **options,
