@@ -135,3 +135,43 @@ def test_budget_exhaustion_is_reported_and_leaves_the_table_sound():
 
 def test_registered_as_the_connect_four_solver():
     assert get_solver("connect_four") is solve
+
+
+def test_two_threads_sharing_the_table_give_the_single_thread_answers():
+    one, two = (
+        ConnectFourSolver(table_bits=18, threads=1),
+        ConnectFourSolver(table_bits=18, threads=2),
+    )
+    assert two.threads == 2
+    for history in _positions(16, 6, seed=16):
+        state = _state(history)
+        for exact in (False, True):
+            a, b = one.solve(state, exact_score=exact), two.solve(state, exact_score=exact)
+            assert (a.value, a.score) == (b.value, b.score), history
+            assert a.best_actions.tolist() == b.best_actions.tolist(), history
+
+
+def test_budget_is_shared_between_threads():
+    history = [int(ch) for ch in "5262045426321145"]
+    solver = ConnectFourSolver(table_bits=20, threads=2)
+    with pytest.raises(SolverBudgetExceededError, match="max_nodes=1000 "):
+        solver.solve(_state(history), max_nodes=1000)
+    assert solver.nodes <= 1000
+    assert (
+        solver.solve(_state(history)).value
+        == ConnectFourSolver(threads=1).solve(_state(history)).value
+    )
+
+
+def test_table_size_is_checked():
+    with pytest.raises(ValueError, match="table_bits"):
+        ConnectFourSolver(table_bits=40)
+
+
+@pytest.mark.slow
+def test_empty_board_is_won_by_the_first_player_through_the_centre_only():
+    """The known result (Allen and Allis, 1988): the first player wins, and only the centre
+    column does; the other six first moves are each proved not to win."""
+    result = ConnectFourSolver(table_bits=24).solve(_state([]))
+    assert result.value == 1
+    assert result.best_actions.tolist() == [3]

@@ -16,15 +16,25 @@ higher. What keeps the tree small:
 
 `best_actions` is the set of columns whose win/draw/loss value equals the position's. The weak
 solve (the default) asks each child one or two yes/no questions ("does this move win?", "does
-it hold the draw?") instead of solving the position and then its children. The table lives in a
-`ConnectFourSolver` and persists across calls, so labelling many positions of one game reuses
-earlier work; the module-level `solve` uses one shared solver per process (not thread-safe).
+it hold the draw?") instead of solving the position and then its children; those questions
+run on two threads where the machine has two cores, sharing one lock-free table (each entry is
+one 64-bit word, so a reader never pairs one position's key with another's bound). The table
+lives in a `ConnectFourSolver` and persists across calls, so labelling many positions of one
+game reuses earlier work; the module-level `solve` uses one shared solver per process (a solver
+is not safe to call from several threads at once).
 
-Cost grows steeply toward the opening: positions from move 12 on take milliseconds to a second,
-move 8 typically seconds, and the empty board is out of reach without an opening book.
+Cost grows steeply toward the opening (figures from `benchmarks/solver.py` in the README):
+positions from move 12 on take milliseconds, move 8 a few tenths of a second typically and
+seconds at worst, and the empty board minutes (its weak solve proves the centre is the only
+winning first move).
 """
 
 from __future__ import annotations
+
+import os
+import queue
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numba import njit
@@ -49,12 +59,17 @@ from ponder.envs.solvers import SolverResult
 
 MIN_SCORE = -(NUM_CELLS // 2) + 3  # the quickest possible loss for the mover
 MAX_SCORE = (NUM_CELLS + 1) // 2 - 3  # the quickest possible win for a mover who cannot win now
-# Table values: 0 empty, 1..UPPER_TOP an upper bound, above it a lower bound (Pons' encoding).
+# A table entry packs the position key (49 bits) above an 8-bit value: 0 an empty slot,
+# 1..UPPER_TOP an upper bound, above it a lower bound (Pons' encoding). One aligned 64-bit word
+# per entry is one cache miss per probe, and threads sharing the table can never read a key
+# with another position's value.
 UPPER_TOP = MAX_SCORE - MIN_SCORE + 1
+VALUE_BITS = 8
+VALUE_MASK = (1 << VALUE_BITS) - 1
 EVEN_ROWS = sum(0b010101 << (7 * c) for c in range(WIDTH))  # rows 0, 2, 4 (0 is the bottom)
 ODD_ROWS = sum(0b101010 << (7 * c) for c in range(WIDTH))  # rows 1, 3, 5
 COLUMN_ORDER = np.array([3, 2, 4, 1, 5, 0, 6], dtype=np.int64)  # centre first
-DEFAULT_TABLE_BITS = 22  # 2**22 entries: ~38 MB of keys and bounds
+DEFAULT_TABLE_BITS = 20  # 8 MB: bigger tables help only deep searches and cost cache misses
 HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # 2**64 / golden ratio: spreads nearby keys
 
 
@@ -80,7 +95,7 @@ class SolverBudgetExceededError(RuntimeError):
     """The search visited `max_nodes` positions without settling the value."""
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _popcount(x):
     count = 0
     while x:
@@ -89,20 +104,20 @@ def _popcount(x):
     return count
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _slot(key, shift):
     """Table index of a key: the top bits of a multiplicative hash, so that keys that differ
     only in high columns do not collide."""
     return np.int64((np.uint64(key) * HASH_MULTIPLIER) >> np.uint64(shift))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _half(x):
     """x / 2 rounded toward zero, as the C++ score arithmetic of the original does."""
     return x // 2 if x >= 0 else -((-x) // 2)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def non_losing_moves(current, mask):
     """Bitboard of the playable cells that do not hand the opponent an immediate win."""
     possible = playable_cells(mask)
@@ -115,7 +130,7 @@ def non_losing_moves(current, mask):
     return possible & ~(opponent_wins >> 1)  # never fill the cell under an opponent's threat
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _claimeven_bound(current, mask):
     """Upper bound on the mover's score when every column has an even number of empty cells.
 
@@ -131,8 +146,8 @@ def _claimeven_bound(current, mask):
     return 0
 
 
-@njit(cache=True)
-def _negamax(current, mask, moves, alpha, beta, keys, values, order, counters):
+@njit(cache=True, nogil=True)
+def _negamax(current, mask, moves, alpha, beta, table, order, counters):
     """Score of a position whose mover cannot win at once, clipped to [alpha, beta]."""
     counters[NODES] += 1
     if counters[NODES] > counters[LIMIT]:
@@ -157,8 +172,9 @@ def _negamax(current, mask, moves, alpha, beta, keys, values, order, counters):
             return beta
     key = current + mask
     slot = _slot(key, counters[SHIFT])
-    if keys[slot] == key:
-        stored = np.int64(values[slot])
+    entry = table[slot]
+    if entry != 0 and (entry >> VALUE_BITS) == key:
+        stored = entry & VALUE_MASK
         if stored > UPPER_TOP:
             low = stored + 2 * MIN_SCORE - MAX_SCORE - 2
             if alpha < low:
@@ -179,9 +195,9 @@ def _negamax(current, mask, moves, alpha, beta, keys, values, order, counters):
         move = rest & -rest
         rest ^= move
         child_key = (current ^ mask) + (mask | move)
-        child_slot = _slot(child_key, counters[SHIFT])
-        if keys[child_slot] == child_key:
-            stored = np.int64(values[child_slot])
+        child_entry = table[_slot(child_key, counters[SHIFT])]
+        if child_entry != 0 and (child_entry >> VALUE_BITS) == child_key:
+            stored = child_entry & VALUE_MASK
             if stored <= UPPER_TOP and -(stored + MIN_SCORE - 1) >= beta:
                 return -(stored + MIN_SCORE - 1)
 
@@ -207,23 +223,21 @@ def _negamax(current, mask, moves, alpha, beta, keys, values, order, counters):
     for i in range(count):
         move = order[moves, 0, i]
         score = -_negamax(
-            current ^ mask, mask | move, moves + 1, -beta, -alpha, keys, values, order, counters
+            current ^ mask, mask | move, moves + 1, -beta, -alpha, table, order, counters
         )
         if counters[ABORTED]:
             return 0  # nothing of an unfinished search may reach the table
         if score >= beta:
-            keys[slot] = key
-            values[slot] = score + MAX_SCORE - 2 * MIN_SCORE + 2
+            table[slot] = (key << VALUE_BITS) | (score + MAX_SCORE - 2 * MIN_SCORE + 2)
             return score
         if score > alpha:
             alpha = score
-    keys[slot] = key
-    values[slot] = alpha - MIN_SCORE + 1
+    table[slot] = (key << VALUE_BITS) | (alpha - MIN_SCORE + 1)
     return alpha
 
 
-@njit(cache=True)
-def _score(current, mask, moves, low, high, keys, values, order, counters):
+@njit(cache=True, nogil=True)
+def _score(current, mask, moves, low, high, table, order, counters):
     """Score of a non-terminal position for the mover, clipped to [low, high]: null-window
     probes bisect the range, so a narrow range (a weak solve, a yes/no test) costs less."""
     if winning_cells(current, mask) & playable_cells(mask):
@@ -239,7 +253,7 @@ def _score(current, mask, moves, low, high, keys, values, order, counters):
             mid = _half(low)
         elif mid >= 0 and _half(high) > mid:
             mid = _half(high)
-        result = _negamax(current, mask, moves, mid, mid + 1, keys, values, order, counters)
+        result = _negamax(current, mask, moves, mid, mid + 1, table, order, counters)
         if counters[ABORTED]:
             return 0
         if result <= mid:
@@ -254,20 +268,29 @@ def _sign(x: int) -> int:
 
 
 class ConnectFourSolver:
-    """A connect-four solver with its own transposition table (kept between calls)."""
+    """A connect-four solver with its own transposition table (kept between calls).
 
-    def __init__(self, table_bits: int = DEFAULT_TABLE_BITS):
-        table_size = 1 << table_bits
-        self.keys = np.full(table_size, -1, dtype=np.int64)
-        self.values = np.zeros(table_size, dtype=np.int8)
-        self._order = np.zeros((NUM_CELLS + 1, 2, WIDTH), dtype=np.int64)
-        self._counters = np.zeros(4, dtype=np.int64)
+    `threads` searches run at once on the questions a solve asks of the root's children; they
+    share the table, so each profits from what the others proved. The kernels release the GIL.
+    """
+
+    def __init__(self, table_bits: int = DEFAULT_TABLE_BITS, threads: int | None = None):
+        if not 10 <= table_bits <= 30:
+            raise ValueError(f"table_bits must be in 10..30, got {table_bits}")
+        self.table = np.zeros(1 << table_bits, dtype=np.int64)
+        self.threads = max(1, min(WIDTH, threads or min(2, os.cpu_count() or 1)))
         self._shift = 64 - table_bits
+        self._idle: queue.SimpleQueue[_Workspace] = queue.SimpleQueue()
+        self._workspaces = [_Workspace() for _ in range(self.threads)]
+        for workspace in self._workspaces:
+            self._idle.put(workspace)
+        self._pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
+        self._limit = np.iinfo(np.int64).max
+        self._budget: int | None = None
         self.nodes = 0  # positions visited by the latest call (a measure of its cost)
 
     def clear(self) -> None:
-        self.keys[:] = -1
-        self.values[:] = 0
+        self.table[:] = 0
 
     def score(
         self,
@@ -280,7 +303,7 @@ class ConnectFourSolver:
         (a weak solve is `low=-1, high=1`; a narrower range is cheaper)."""
         if is_terminal(state):
             raise ValueError("the game is finished: use solve() for its result")
-        self._start(max_nodes)
+        self._start(max_nodes, threads=1)
         return self._search(int(state[CURRENT]), int(state[MASK]), int(state[MOVES]), low, high)
 
     def solve(
@@ -295,7 +318,7 @@ class ConnectFourSolver:
             # The opponent placed the last stone: ceil(stones / 2) of them when it won.
             score = 0 if value == 0 else -(NUM_CELLS // 2 + 1 - (stones + 1) // 2)
             return SolverResult(value, np.zeros(0, dtype=np.int64), score)
-        self._start(max_nodes)
+        self._start(max_nodes, threads=self.threads)
         current, mask, moves = int(state[CURRENT]), int(state[MASK]), int(state[MOVES])
         win_now = int(winning_cells(current, mask))
         children: dict[int, int] = {}  # column -> mask after it, where the game goes on
@@ -312,12 +335,26 @@ class ConnectFourSolver:
             else:
                 children[col] = mask | move
 
-        def child_score(col: int, low: int, high: int) -> int:
-            """The mover's score after `col`, clipped to [low, high]."""
-            return -self._search(current ^ mask, children[col], moves + 1, -high, -low)
+        def child_scores_in(cols: list[int], low: int, high: int) -> dict[int, int]:
+            """The mover's score after each column of `cols`, clipped to [low, high]."""
+            return dict(
+                zip(
+                    cols,
+                    self._map(
+                        lambda col: (
+                            -self._search(current ^ mask, children[col], moves + 1, -high, -low)
+                        ),
+                        cols,
+                    ),
+                    strict=True,
+                )
+            )
 
+        # Centre columns first: they are likeliest to be the expensive ones, which should start
+        # early when several threads share the work.
+        ordered = [int(col) for col in COLUMN_ORDER if int(col) in children]
         if exact_score:
-            child_scores.update({col: child_score(col, -99, 99) for col in children})
+            child_scores.update(child_scores_in(ordered, -99, 99))
             score = max(child_scores.values())
             value = _sign(score)
             best = sorted(col for col, s in child_scores.items() if _sign(s) == value)
@@ -326,40 +363,60 @@ class ConnectFourSolver:
         # move win?", and only where none does, "does it hold the draw?". The answers give the
         # value and the whole optimal set with no separate search of the position itself.
         wins = {col for col, s in child_scores.items() if s > 0}
-        wins.update(col for col in children if child_score(col, 0, 1) >= 1)
+        wins.update(col for col, s in child_scores_in(ordered, 0, 1).items() if s >= 1)
         if wins:
             return SolverResult(1, np.array(sorted(wins), dtype=np.int64), None)
         draws = {col for col, s in child_scores.items() if s == 0}
-        draws.update(col for col in children if child_score(col, -1, 0) >= 0)
+        draws.update(col for col, s in child_scores_in(ordered, -1, 0).items() if s >= 0)
         if draws:
             return SolverResult(0, np.array(sorted(draws), dtype=np.int64), None)
         every_move = sorted(child_scores.keys() | children.keys())
         return SolverResult(-1, np.array(every_move, dtype=np.int64), None)
 
-    def _start(self, max_nodes: int | None) -> None:
-        self._counters[:] = 0
-        self._counters[SHIFT] = self._shift
-        self._counters[LIMIT] = np.iinfo(np.int64).max if max_nodes is None else max_nodes
+    def _map(self, fn: Callable[[int], int], cols: list[int]) -> list[int]:
+        if self._pool is None or len(cols) < 2:
+            return [fn(col) for col in cols]
+        return list(self._pool.map(fn, cols))
+
+    def _start(self, max_nodes: int | None, threads: int) -> None:
+        # The budget is shared out between the threads that may run: each stops at its share.
+        self._budget = max_nodes
+        self._limit = np.iinfo(np.int64).max if max_nodes is None else max(1, max_nodes // threads)
+        for workspace in self._workspaces:
+            workspace.counters[:] = 0
+            workspace.counters[SHIFT] = self._shift
+            workspace.counters[LIMIT] = self._limit
         self.nodes = 0
 
     def _search(self, current: int, mask: int, moves: int, low: int, high: int) -> int:
-        result = _score(
-            np.int64(current),
-            np.int64(mask),
-            np.int64(moves),
-            np.int64(low),
-            np.int64(high),
-            self.keys,
-            self.values,
-            self._order,
-            self._counters,
-        )
-        self.nodes = int(min(self._counters[NODES], self._counters[LIMIT]))
-        if self._counters[ABORTED]:
+        workspace = self._idle.get()
+        try:
+            result = _score(
+                np.int64(current),
+                np.int64(mask),
+                np.int64(moves),
+                np.int64(low),
+                np.int64(high),
+                self.table,
+                workspace.order,
+                workspace.counters,
+            )
+        finally:
+            self._idle.put(workspace)
+        self.nodes = sum(int(min(w.counters[NODES], w.counters[LIMIT])) for w in self._workspaces)
+        if any(w.counters[ABORTED] for w in self._workspaces):
             raise SolverBudgetExceededError(
-                f"connect-four solve gave up after max_nodes={self._counters[LIMIT]} positions"
+                f"connect-four solve gave up after max_nodes={self._budget} positions"
             )
         return int(result)
+
+
+class _Workspace:
+    """One search's private buffers: move-ordering scratch and counters (nodes, budget)."""
+
+    def __init__(self) -> None:
+        self.order = np.zeros((NUM_CELLS + 1, 2, WIDTH), dtype=np.int64)
+        self.counters = np.zeros(4, dtype=np.int64)
 
 
 _shared: ConnectFourSolver | None = None
