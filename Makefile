@@ -35,6 +35,7 @@ lint: setup
 bench: setup
 	$(PY) benchmarks/games.py
 	$(PY) benchmarks/search.py
+	$(PY) benchmarks/solver.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
