@@ -45,6 +45,30 @@ def make_random_playout(game: BoardGame) -> Callable:
     )
     num_actions = game.num_actions
 
+    def placement_playout(state, mask_scratch):
+        # One legal mask for the whole game, drawn from by rejection: uniform over the free
+        # actions, and far cheaper than a full mask and two scans per move.
+        if is_terminal(state):
+            return outcome(state)
+        legal_mask(state, mask_scratch)
+        free = 0
+        for a in range(num_actions):
+            if mask_scratch[a]:
+                free += 1
+        while free > 0:
+            action = np.random.randint(num_actions)
+            if not mask_scratch[action]:
+                continue
+            mask_scratch[action] = False
+            free -= 1
+            done, result = play(state, action)
+            if done:
+                return result
+        raise ValueError("position is not terminal but has no legal action")
+
+    if game.placement:
+        return njit_closure(placement_playout)
+
     def playout(state, mask_scratch):
         if is_terminal(state):
             return outcome(state)

@@ -145,3 +145,19 @@ def test_move_names_round_trip(game):
     for _, _, _, after in _random_games(game, seed=3):
         picture = game.render(after)
         assert isinstance(picture, str) and picture.strip()
+
+
+def test_placement_flag_holds(game):
+    """A game flagged `placement` must take exactly the played action out of the legal set
+    (random playouts rely on it); the others must show a move that breaks that rule."""
+    broken = False
+    for _, before, action, after in _random_games(game, seed=3):
+        if game.is_terminal(after):
+            continue
+        expected = _legal(game, before)
+        expected[action] = False
+        same = np.array_equal(_legal(game, after), expected)
+        if game.placement:
+            assert same, action
+        broken |= not same
+    assert game.placement or broken

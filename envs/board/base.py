@@ -55,6 +55,10 @@ class BoardGame:
     string_to_action: Callable[[str], int]  # Python: inverse, raises ValueError on bad text
     kind: str = NATIVE
     description: str = ""
+    # True when a move takes one free action for good and changes no other: the legal actions
+    # after a move are those before it, less the one played (hex, tic-tac-toe, gomoku). Random
+    # playouts then keep one legal mask per game instead of rebuilding it every move.
+    placement: bool = False
     extras: dict[str, Any] = field(default_factory=dict)  # game-specific helpers
 
     @property

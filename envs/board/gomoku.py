@@ -158,4 +158,5 @@ GAME = BoardGame(
     action_to_string=action_to_string,
     string_to_action=string_to_action,
     description="15x15 freestyle gomoku: five or more in a row wins",
+    placement=True,
 )

@@ -221,5 +221,6 @@ def make_game(size: int) -> BoardGame:
         action_to_string=functools.partial(_action_to_string, size),
         string_to_action=functools.partial(_string_to_action, size),
         description=f"{size}x{size} hex: x joins top and bottom, o joins left and right",
+        placement=True,
         extras={"size": size},
     )

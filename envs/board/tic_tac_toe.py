@@ -129,4 +129,5 @@ GAME = BoardGame(
     action_to_string=action_to_string,
     string_to_action=string_to_action,
     description="3x3, three in a row",
+    placement=True,
 )
