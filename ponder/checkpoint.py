@@ -55,6 +55,56 @@ def atomic_write_json(path: str | Path, obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
+def save_array_folder(
+    folder: str | Path, arrays: dict[str, Any], metadata: dict[str, Any], meta_name: str
+) -> None:
+    """Write numpy `arrays` as NAME.npy (never pickle) and `metadata` as JSON into `folder`,
+    replacing any earlier copy: a kill at any point leaves a whole copy, old or new, under
+    `folder` or (between the two renames) `folder.old`, which `load_array_folder` falls back to."""
+    import shutil
+
+    import numpy as np
+
+    folder = Path(folder)
+    tmp, old = folder.with_name(folder.name + ".tmp"), folder.with_name(folder.name + ".old")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for name, array in arrays.items():
+        np.save(tmp / f"{name}.npy", np.asarray(array), allow_pickle=False)
+    atomic_write_json(tmp / meta_name, metadata)
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        folder.rename(old)
+    tmp.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def load_array_folder(
+    folder: str | Path, meta_name: str, names: list[str] | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Arrays (memory-mapped, read-only) and metadata written by `save_array_folder`; `names`
+    picks the arrays (default: every .npy there). A missing or unreadable copy is a PonderError."""
+    import numpy as np
+
+    folder = Path(folder)
+    if not (folder / meta_name).is_file():
+        old = folder.with_name(folder.name + ".old")
+        if not (old / meta_name).is_file():
+            raise PonderError(f"no saved arrays in {folder}")
+        folder = old
+    try:
+        metadata = json.loads((folder / meta_name).read_text())
+        if names is None:
+            names = sorted(path.stem for path in folder.glob("*.npy"))
+        arrays = {
+            name: np.load(folder / f"{name}.npy", allow_pickle=False, mmap_mode="r")
+            for name in names
+        }
+    except (OSError, ValueError) as exc:
+        raise PonderError(f"saved arrays in {folder} are unreadable ({exc})") from None
+    return arrays, metadata
+
+
 def checkpoint_stem(path: str | Path) -> Path:
     """Accept `x`, `x.safetensors` or `x.json` and return the shared stem `x`."""
     path = Path(path)

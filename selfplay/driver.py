@@ -14,7 +14,9 @@ does own is the schedule:
   `eval.every_steps` ends a grant, so publication, logs, checkpoints and evaluations happen at
   exact steps;
 - a worker that dies is replaced (with a fresh seed) and the run goes on; Ctrl-C writes a
-  checkpoint and stops cleanly; `resume` picks up the optimizer, counters and schedules.
+  checkpoint and stops cleanly; `resume` picks up the optimizer, counters and schedules, and
+  (with `pipeline.save_replay`) the replay buffer, which the driver pulls from the replay actor
+  at each checkpoint and writes beside the checkpoints as .npy arrays.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ponder.checkpoint import load_array_folder, save_array_folder
 from ponder.errors import PonderError
 from ponder.rundir import RunDir
 from ponder.selfplay.evaluation import stop_reached
@@ -38,6 +41,8 @@ MAX_STEPS_PER_CALL = 16
 # something is wrong with every worker, not one unlucky process.
 MAX_CONSECUTIVE_DEATHS = 3
 GAMES_FILE = "selfplay.jsonl"
+REPLAY_FOLDER = "replay"  # in the run directory, beside checkpoints/
+REPLAY_META = "replay.json"
 FINAL_EVAL_WAIT_S = 120
 
 
@@ -144,7 +149,7 @@ class AZPipeline:
             self.counters = PipelineCounters(**known)
         self.step = 0
         self.samples_trained = 0
-        self.rows_this_session = 0  # the replay starts empty in every session
+        self.rows_this_session = 0  # rows in the replay since this session began (restored too)
         self.round_samples = 0.0  # running mean of rows per worker round
         self.losses: dict[str, float] = {}
         self.loss_sums: dict[str, float] = {}
@@ -202,7 +207,31 @@ class AZPipeline:
         counters = ray.get(self.learner.counters.remote())
         self.step, self.samples_trained = counters["step"], counters["samples_trained"]
         self.last_checkpoint_step = self.step if self.checkpoint is not None else -1
+        self._restore_replay()
         self._publish(ray.get(self.learner.publish.remote()), self.step)
+
+    def _restore_replay(self) -> None:
+        """Refill the replay saved with the checkpoint being resumed; a missing copy, or one
+        from another step (a kill between the two writes), is reported and skipped."""
+        import ray
+
+        if self.checkpoint is None:
+            return
+        step = self.checkpoint.metadata.get("replay_step")
+        if step is None:
+            return
+        why = ""
+        try:
+            arrays, meta = load_array_folder(self.rundir.path / REPLAY_FOLDER, REPLAY_META)
+        except PonderError as exc:
+            why = str(exc)
+        else:
+            if meta.get("step") == step:
+                self.rows_this_session = ray.get(self.replay.restore.remote(arrays, meta))
+                self.display.message(f"replay restored: {self.rows_this_session} positions")
+                return
+            why = f"the saved replay is from step {meta.get('step')}, not {step}"
+        self.display.message(f"replay not restored ({why}); waiting for fresh positions")
 
     def _new_worker(self, index: int, incarnation: int) -> WorkerSlot:
         import ray
@@ -520,6 +549,18 @@ class AZPipeline:
             self.learner.checkpoint.remote(self.counters.compute(self.samples_trained))
         )
         meta["pipeline"] = asdict(self.counters)
+        meta["replay_step"] = None
+        if self.cfg.pipeline.save_replay:
+            # The replay first, then the checkpoint naming its step: a kill in between leaves
+            # the previous checkpoint, whose step no longer matches, so resume skips the copy.
+            arrays, replay_meta = ray.get(self.replay.snapshot.remote())
+            save_array_folder(
+                self.rundir.path / REPLAY_FOLDER,
+                arrays,
+                {**replay_meta, "step": meta["step"]},
+                REPLAY_META,
+            )
+            meta["replay_step"] = meta["step"]
         self.last_checkpoint = self.rundir.save_checkpoint(
             meta["step"], tensors, meta, keep=self.cfg.pipeline.keep_checkpoints
         )

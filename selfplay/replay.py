@@ -8,6 +8,7 @@ the object store without passing through the driver.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -64,6 +65,44 @@ class ReplayBuffer:
             out.append({name: self.arrays[name][rows] for name in FIELDS})
         self.sampled += batch_size * batches
         return out
+
+    def snapshot(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """The stored rows as they lie in the ring, with the cursor, counters and sampling RNG
+        state (JSON): restored into the same capacity, the next batches are the ones this
+        buffer would have drawn."""
+        arrays = {} if self.arrays is None else {n: a[: self.size] for n, a in self.arrays.items()}
+        meta = {
+            "capacity": self.capacity,
+            "rows": self.size,
+            "cursor": self.cursor,
+            "added": self.added,
+            "sampled": self.sampled,
+            "games": self.games,
+            "rng": self.rng.bit_generator.state,
+        }
+        return arrays, meta
+
+    def restore(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> int:
+        """Refill from a `snapshot`; under another capacity the rows are re-added oldest first
+        (a smaller window keeps the newest). Returns the number of rows now held."""
+        self.arrays, self.size, self.cursor = None, 0, 0
+        rows = int(meta["rows"])
+        if rows:
+            columns = {name: np.asarray(arrays[name]) for name in FIELDS}
+            if meta["capacity"] == self.capacity:
+                self._allocate(SimpleNamespace(**columns))
+                assert self.arrays is not None
+                for name, column in columns.items():
+                    self.arrays[name][:rows] = column
+                self.size, self.cursor = rows, int(meta["cursor"])
+            else:
+                order = np.arange(rows)
+                if rows == meta["capacity"]:  # a full ring: the oldest row is at the cursor
+                    order = (order + int(meta["cursor"])) % rows
+                self.add(SimpleNamespace(**{n: c[order] for n, c in columns.items()}))
+        self.added, self.sampled, self.games = meta["added"], meta["sampled"], meta["games"]
+        self.rng.bit_generator.state = meta["rng"]
+        return self.size
 
     def stats(self) -> dict[str, Any]:
         """Counters and a glance at the value targets (a drift towards one side shows here)."""

@@ -75,6 +75,11 @@ def test_killed_worker_is_replaced_then_resume_continues_exactly(local_ray, tmp_
     assert compute["network_evaluations"] == first.counters.evaluations > 0
     assert meta["pipeline"]["games"] == first.counters.games
 
+    # The replay buffer was written with the checkpoint, at its step.
+    assert meta["replay_step"] == 40
+    saved = json.loads((out / "replay" / "replay.json").read_text())
+    assert saved["step"] == 40 and 0 < saved["rows"] <= 5000
+
     # Resume with a longer budget: counters pick up where the checkpoint left them. The second
     # session evaluates through the shared inference actor (the GPU path, here on the CPU).
     resume_with = ["pipeline.max_learner_steps=60", "pipeline.inference=actor"]
@@ -99,6 +104,13 @@ def test_killed_worker_is_replaced_then_resume_continues_exactly(local_ray, tmp_
     assert "inference_evaluations" not in rows[3]
     assert rows[-1]["inference_evaluations"] > 0
     assert rows[-1]["inference_weights_step"] >= 50
+    # The second session started from the saved replay: its buffer went on from the first
+    # session's rows and counters instead of starting empty.
+    resaved = json.loads((out / "replay" / "replay.json").read_text())
+    assert resaved["step"] == 60
+    assert saved["added"] == meta["pipeline"]["samples"]
+    assert resaved["added"] == final.metadata["pipeline"]["samples"] > saved["added"]
+    assert resaved["rows"] == min(5000, resaved["added"])
 
 
 def test_torn_checkpoint_write_leaves_latest_loadable(tmp_path, monkeypatch):

@@ -65,6 +65,9 @@ class PipelineConfig(StrictModel):
     checkpoint_every: int = Field(200, ge=1)
     log_every: int = Field(20, ge=1)
     keep_checkpoints: int = Field(5, ge=1)
+    # Write the replay buffer (.npy) with every checkpoint so a resume trains on at once;
+    # without it a resumed run waits for train.min_replay fresh positions.
+    save_replay: bool = True
     inference: Literal["auto", "local", "actor"] = "auto"
     weights_every: int = Field(50, ge=1)
     stop_when: dict[str, float] = {}

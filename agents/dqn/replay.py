@@ -24,7 +24,6 @@ every sampleable transition has priority 1, so the same sum-tree samples uniform
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,7 @@ import numpy as np
 from numba import njit
 
 from ponder.agents.dqn.sumtree import new_tree, tree_sample_stratified, tree_set, tree_set_one
-from ponder.checkpoint import atomic_write_json
+from ponder.checkpoint import load_array_folder, save_array_folder
 from ponder.errors import PonderError
 
 FIRST = np.uint8(1)
@@ -41,6 +40,8 @@ TERMINAL = np.uint8(4)
 BROKEN = np.uint8(8)
 
 REPLAY_FORMAT = 1
+REPLAY_META = "replay.json"
+SAVED_ARRAYS = ("frames", "actions", "rewards", "flags", "heads", "counts", "tree")
 
 
 # -- kernels ----------------------------------------------------------------------------------
@@ -551,25 +552,14 @@ class FrameReplay:
     def save(self, folder: str | Path, extra: dict[str, Any] | None = None) -> None:
         """Write every array to `folder` as .npy, replacing any earlier copy atomically;
         `extra` (JSON) is stored beside the layout, e.g. the step it was saved at."""
-        folder = Path(folder)
-        tmp = folder.with_name(folder.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        for name in ("frames", "actions", "rewards", "flags", "heads", "counts", "tree"):
-            np.save(tmp / f"{name}.npy", getattr(self, name), allow_pickle=False)
         meta = {**self.layout(), "max_priority": self.max_priority, "extra": extra or {}}
-        atomic_write_json(tmp / "replay.json", meta)
-        old = folder.with_name(folder.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if folder.exists():
-            folder.rename(old)
-        tmp.rename(folder)
-        shutil.rmtree(old, ignore_errors=True)
+        arrays = {name: getattr(self, name) for name in SAVED_ARRAYS}
+        save_array_folder(folder, arrays, meta, REPLAY_META)
 
     @staticmethod
     def saved_extra(folder: str | Path) -> dict[str, Any]:
         """The `extra` a saved buffer was written with ({} when there is none)."""
-        path = Path(folder) / "replay.json"
+        path = Path(folder) / REPLAY_META
         if not path.is_file():
             return {}
         try:
@@ -579,7 +569,7 @@ class FrameReplay:
 
     def matches_saved(self, folder: str | Path) -> bool:
         """Whether the buffer saved in `folder` has this buffer's layout."""
-        path = Path(folder) / "replay.json"
+        path = Path(folder) / REPLAY_META
         try:
             meta = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError):
@@ -588,21 +578,15 @@ class FrameReplay:
 
     def load(self, folder: str | Path) -> None:
         """Restore arrays written by `save`; the layout must match this buffer's."""
-        folder = Path(folder)
-        meta_path = folder / "replay.json"
-        if not meta_path.is_file():
-            raise PonderError(f"no saved replay buffer in {folder}")
-        meta = json.loads(meta_path.read_text())
-        want = self.layout()
-        for key, value in want.items():
+        arrays, meta = load_array_folder(folder, REPLAY_META, list(SAVED_ARRAYS))
+        for key, value in self.layout().items():
             if meta.get(key) != value:
                 raise PonderError(
                     f"saved replay in {folder} has {key}={meta.get(key)!r}, "
                     f"this run needs {value!r}"
                 )
-        for name in ("frames", "actions", "rewards", "flags", "heads", "counts", "tree"):
+        for name, data in arrays.items():
             target = getattr(self, name)
-            data = np.load(folder / f"{name}.npy", allow_pickle=False, mmap_mode="r")
             if data.shape != target.shape or data.dtype != target.dtype:
                 raise PonderError(f"saved replay array {name} in {folder} does not match")
             target[...] = data
