@@ -1,9 +1,10 @@
 """`ponder play` (you against any player at the terminal) and `ponder watch` (two players play one
-game while you read each move and the mover's top moves)."""
+game while you read each move and the mover's top moves; or a DQN run plays Atari episodes)."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -40,6 +41,33 @@ def _single_game(game: Any, first: Any, second: Any, seed: int, on_move: Any) ->
     from ponder.arena.match import GameSetup, play_games
 
     return play_games(game, first, second, [GameSetup(0, (), True)], seed, on_move=on_move)[0]
+
+
+def _watch_dqn(
+    target: str,
+    episodes: int,
+    epsilon: float | None,
+    seed: int,
+    max_frames: int | None,
+    gif: Path | None,
+) -> None:
+    from ponder.agents.dqn.watch import load_run, watch
+
+    run = load_run(target)
+    cfg = run.cfg
+    typer.echo(
+        f"{cfg.env.game} ({cfg.env.protocol} protocol), checkpoint {run.checkpoint.name} "
+        f"at step {run.step}"
+    )
+    result, frames = watch(run, episodes, epsilon, seed, max_frames, gif)
+    for i, (ret, length) in enumerate(zip(result.returns, result.lengths, strict=True), 1):
+        typer.echo(f"episode {i}: return {ret:g} in {length} agent steps")
+    typer.echo(
+        f"mean {result.mean:g} over {result.episodes} episodes (epsilon {result.epsilon:g}, "
+        f"cap {result.max_frames} frames)"
+    )
+    if gif is not None:
+        typer.echo(f"wrote {gif} ({frames} frames)")
 
 
 def register(app: typer.Typer, train_app: typer.Typer) -> None:
@@ -83,16 +111,47 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
 
     @app.command()
     def watch(
-        player_a: Annotated[str, typer.Argument(help="The first mover, e.g. uct:1000.")],
-        player_b: Annotated[str, typer.Argument(help="The second mover, e.g. random.")],
-        game_name: Annotated[str, typer.Option("--game", "-g", help="Game name.")],
+        player_a: Annotated[
+            str, typer.Argument(help="The first mover (e.g. uct:1000), or a DQN run directory.")
+        ],
+        player_b: Annotated[
+            str | None, typer.Argument(help="The second mover, e.g. random (board games).")
+        ] = None,
+        game_name: Annotated[
+            str | None, typer.Option("--game", "-g", help="Game name (board games).")
+        ] = None,
         delay: Annotated[
             float, typer.Option(help="Seconds to pause after each move.", min=0)
         ] = 0.5,
         top: Annotated[int, typer.Option(help="Top moves shown per move.", min=0)] = 3,
         seed: Annotated[int, typer.Option(help="Seed of the players' randomness.")] = 0,
+        episodes: Annotated[int, typer.Option(help="DQN: episodes to play.", min=1)] = 1,
+        epsilon: Annotated[
+            float | None,
+            typer.Option(help="DQN: exploration (default: the run's eval.epsilon).", min=0, max=1),
+        ] = None,
+        max_frames: Annotated[
+            int | None,
+            typer.Option(help="DQN: emulator frames per episode (default: the run's cap).", min=1),
+        ] = None,
+        gif: Annotated[
+            Path | None, typer.Option(help="DQN: save the first episode as an animated GIF.")
+        ] = None,
     ) -> None:
-        """Watch two players play one game, with each mover's top moves (visits, Q, prior)."""
+        """Watch two players play one game, with each mover's top moves (visits, Q, prior); or,
+        given a DQN run directory or checkpoint, watch it play Atari episodes."""
+        from ponder.agents.dqn.watch import is_dqn_target
+
+        if is_dqn_target(player_a):
+            if player_b is not None or game_name is not None:
+                raise PonderError("a DQN run plays its own game: drop the second player and -g")
+            _watch_dqn(player_a, episodes, epsilon, seed, max_frames, gif)
+            return
+        if player_b is None or game_name is None:
+            raise PonderError(
+                "watch needs two players and a game (ponder watch uct:1000 random -g "
+                "connect_four), or a DQN run directory (ponder watch runs/dqn-breakout-...)"
+            )
         from ponder.arena.specs import check_player_for_game, make_player
         from ponder.envs.registry import get_game
 

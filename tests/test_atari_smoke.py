@@ -78,4 +78,20 @@ def test_breakout_trains_checkpoints_resumes_and_evaluates(tmp_path):
     assert meta2["last_eval"]["protocol"]["life_loss_terminal"] is True
     assert any(row.get("loss") is not None for row in run.read_metrics())
     assert list((run_dir / "tb").iterdir())  # TensorBoard event files
+
+    # Watch the trained agent: whole episodes under the run's protocol, the first as a GIF.
+    gif = tmp_path / "episode.gif"
+    watched = ponder(
+        "watch", str(run_dir), "--episodes", "2", "--max-frames", "800", "--gif", str(gif)
+    )
+    assert watched.returncode == 0, watched.stderr
+    assert "breakout (nature protocol)" in watched.stdout
+    assert watched.stdout.count("episode ") == 2 and "cap 800 frames" in watched.stdout
+    from PIL import Image
+
+    with Image.open(gif) as image:
+        assert image.size == (252, 252) and image.n_frames > 1
+    misuse = ponder("watch", str(run_dir), "random")
+    assert misuse.returncode == 2 and misuse.stderr.count("\n") == 1
+    assert "drop the second player" in misuse.stderr
     json.loads((run_dir / "replay" / "replay.json").read_text())

@@ -4,6 +4,7 @@ confidence interval of the mean. Every result names its protocol, epsilon and ca
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -63,9 +64,11 @@ def evaluate(
     rng: np.random.Generator,
     step: int = 0,
     protocol: dict[str, Any] | None = None,
+    on_frames: Callable[[np.ndarray, np.ndarray], None] | None = None,
 ) -> EvalResult:
     """Play `episodes` episodes with `policy.act(stacks, epsilon, rng)` on `envs` (built with
-    training=False); frames are stacked by a small replay window, exactly as in training."""
+    training=False); frames are stacked by a small replay window, exactly as in training.
+    `on_frames(frames, first)` sees every observation (the reset's, then each step's)."""
     num_envs = envs.num_envs
     quotas = episode_quotas(episodes, num_envs)
     done = np.zeros(num_envs, dtype=np.int64)
@@ -82,6 +85,8 @@ def evaluate(
     streams = np.arange(num_envs)
     frames = envs.reset()
     window.begin(streams, frames, np.ones(num_envs, bool), np.zeros(num_envs, bool))
+    if on_frames is not None:
+        on_frames(frames, np.ones(num_envs, bool))
     returns: list[float] = []
     lengths: list[int] = []
     while (done < quotas).any():
@@ -89,6 +94,8 @@ def evaluate(
         out = envs.recv()
         window.commit(streams, actions, out.rewards, out.terminal)
         window.begin(streams, out.frames, out.first, out.final)
+        if on_frames is not None:
+            on_frames(out.frames, out.first)
         for env, ret, length in zip(
             out.episode_envs, out.episode_returns, out.episode_lengths, strict=True
         ):

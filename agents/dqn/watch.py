@@ -1,0 +1,151 @@
+"""Watching a trained DQN agent: whole episodes from a run's checkpoint under the run's own
+protocol, scored as evaluation scores them, and optionally saved as an animated GIF of the
+frames the agent saw (84x84 grayscale after the protocol's preprocessing, enlarged)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ponder.agents.dqn.config import DQNConfig
+from ponder.checkpoint import load_checkpoint, load_state_dict_checked
+from ponder.errors import PonderError
+from ponder.rundir import RunDir
+
+GIF_SCALE = 3  # 84x84 frames become 252x252
+AGENT_STEPS_PER_SECOND = 15  # 60 Hz emulation with a frame skip of 4
+
+
+@dataclass
+class WatchedRun:
+    cfg: DQNConfig
+    checkpoint: Path
+    step: int
+    policy: Any  # a DQNLearner holding the checkpoint's online network
+
+
+def is_dqn_target(target: str) -> bool:
+    """Whether `target` names a DQN run directory (with a checkpoint) or a DQN checkpoint."""
+    from ponder.checkpoint import read_metadata
+
+    try:
+        _, stem = _resolve(Path(target))
+        return stem is not None and read_metadata(stem).get("algorithm") == "dqn"
+    except (PonderError, OSError):
+        return False
+
+
+def _resolve(path: Path) -> tuple[Path | None, Path | None]:
+    """(run directory, checkpoint stem) for a run directory or a checkpoint inside one."""
+    if path.is_dir() and (path / "config.yaml").is_file():
+        return path, RunDir.open(path).latest_checkpoint()
+    stem = path.with_suffix("") if path.suffix in (".json", ".safetensors") else path
+    if stem.with_suffix(".json").is_file():
+        run_dir = stem.parent.parent  # RUN/checkpoints/ckpt_N
+        return (run_dir if (run_dir / "config.yaml").is_file() else None), stem
+    return None, None
+
+
+def load_run(target: str | Path, device: str = "cpu") -> WatchedRun:
+    """The run's config and the checkpoint's online network, ready to act."""
+    from ponder.agents.dqn.learner import DQNLearner
+    from ponder.config import read_yaml, validate_config
+    from ponder.envs.atari.make import make_envs
+
+    run_dir, stem = _resolve(Path(target))
+    if stem is None:
+        raise PonderError(f"{target} is neither a DQN run directory with a checkpoint nor one")
+    if run_dir is None:
+        raise PonderError(f"checkpoint {stem} is not inside a run directory (no config.yaml)")
+    cfg = validate_config(DQNConfig, read_yaml(run_dir / "config.yaml"))
+    ckpt = load_checkpoint(stem, expect={"algorithm": "dqn"}, device=device)
+    probe = make_envs(cfg.env.type, cfg.env.game, cfg.env.protocol, 1, seed=0, training=False)
+    try:
+        learner = DQNLearner(cfg, probe.stack, probe.frame_shape, probe.num_actions, device)
+    finally:
+        probe.close()
+    load_state_dict_checked(learner.online, ckpt.section("model"), f"checkpoint {stem}")
+    return WatchedRun(cfg, stem, int(ckpt.metadata["step"]), learner)
+
+
+def watch(
+    run: WatchedRun,
+    episodes: int,
+    epsilon: float | None,
+    seed: int,
+    max_frames: int | None = None,
+    gif: Path | None = None,
+) -> tuple[Any, int]:
+    """Play `episodes` whole episodes on one env; returns (EvalResult, frames written to
+    `gif`, 0 without one). The first episode is the one recorded."""
+    from ponder.agents.dqn.evaluation import evaluate
+    from ponder.agents.dqn.training import protocol_info
+    from ponder.envs.atari.make import make_envs
+
+    cfg = run.cfg
+    if gif is not None and cfg.env.type != "atari":
+        raise PonderError("--gif records Atari frames; this run trained a classic-control env")
+    envs = make_envs(
+        cfg.env.type,
+        cfg.env.game,
+        cfg.env.protocol,
+        1,
+        seed=seed,
+        training=False,
+        max_frames=max_frames or cfg.eval.max_frames,
+    )
+    frames: list[np.ndarray] = []
+    recording = gif is not None
+
+    def record(observed: np.ndarray, first: np.ndarray) -> None:
+        nonlocal recording
+        if recording:
+            if first[0] and frames:  # the second episode began: the first is whole
+                recording = False
+            else:
+                frames.append(observed[0].copy())
+
+    try:
+        chosen = cfg.eval.epsilon if epsilon is None else epsilon
+        result = evaluate(
+            run.policy,
+            envs,
+            episodes,
+            chosen,
+            np.random.default_rng(seed),
+            run.step,
+            protocol_info(cfg),
+            on_frames=record,
+        )
+    finally:
+        envs.close()
+    if gif is not None:
+        write_gif(gif, frames)
+    return result, len(frames)
+
+
+def write_gif(path: Path, frames: list[np.ndarray]) -> None:
+    """An animated GIF at the agent's own pace, written atomically."""
+    import os
+
+    from PIL import Image
+
+    if not frames:
+        raise PonderError("no frames to write")
+    images = [
+        Image.fromarray(f.repeat(GIF_SCALE, axis=0).repeat(GIF_SCALE, axis=1)) for f in frames
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    images[0].save(
+        tmp,
+        format="GIF",
+        save_all=True,
+        append_images=images[1:],
+        duration=round(1000 / AGENT_STEPS_PER_SECOND),
+        loop=0,
+    )
+    os.replace(tmp, path)
