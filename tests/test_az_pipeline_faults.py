@@ -112,6 +112,16 @@ def test_killed_worker_is_replaced_then_resume_continues_exactly(local_ray, tmp_
     assert resaved["added"] == final.metadata["pipeline"]["samples"] > saved["added"]
     assert resaved["rows"] == min(5000, resaved["added"])
 
+    # A replay copy from another step than the checkpoint's (a kill between the two writes) is
+    # not trusted: the third session starts from an empty buffer and still finishes.
+    (out / "replay" / "replay.json").write_text(json.dumps({**resaved, "step": 59}))
+    third = run_pipeline(None, ["pipeline.max_learner_steps=70"], resume=out)
+    assert third.step == 70
+    fresh = json.loads((out / "replay" / "replay.json").read_text())
+    final = load_checkpoint(run.latest_checkpoint())
+    assert fresh["step"] == 70
+    assert fresh["added"] == final.metadata["pipeline"]["samples"] - resaved["added"] > 0
+
 
 def test_torn_checkpoint_write_leaves_latest_loadable(tmp_path, monkeypatch):
     """A kill while ckpt 2 is being written: the pointer still names ckpt 1, which loads."""
