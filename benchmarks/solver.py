@@ -11,6 +11,8 @@
 
     python benchmarks/solver.py                      # plies 8/10/12, peer; results/solver.json
     python benchmarks/solver.py --empty-board        # adds the empty board (minutes)
+    python benchmarks/solver.py --plies 4 6 --positions 10 --peer-positions 0 --tag early
+                                                     # earlier plies: results/solver_early.json
     python benchmarks/solver.py --quick              # smoke run, results/solver_quick.json
 """
 
@@ -139,6 +141,7 @@ def main() -> None:
     parser.add_argument("--empty-table-bits", type=int, default=24)
     parser.add_argument("--peer-ply", type=int, default=28)
     parser.add_argument("--peer-positions", type=int, default=10)
+    parser.add_argument("--tag", default=None, help="write results/solver_TAG.json")
     parser.add_argument("--quick", action="store_true", help="a few positions, for a smoke run")
     args = parser.parse_args()
     if args.quick:
@@ -149,11 +152,12 @@ def main() -> None:
     results: dict = {
         "solver": {"table_bits": int(np.log2(solver.table.size)), "threads": solver.threads},
         "by_ply": [by_ply(solver, ply, args.positions, args.seed + ply) for ply in args.plies],
-        "peer": peer(args.peer_ply, args.peer_positions, args.seed),
     }
+    if args.peer_positions > 0:
+        results["peer"] = peer(args.peer_ply, args.peer_positions, args.seed)
     if args.empty_board:
         results["empty_board"] = empty_board(args.empty_table_bits, solver.threads)
-    write_result("solver", results, quick=args.quick)
+    write_result("solver" if args.tag is None else f"solver_{args.tag}", results, quick=args.quick)
 
 
 if __name__ == "__main__":
