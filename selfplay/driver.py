@@ -644,10 +644,18 @@ def check_opponents(cfg: Any, game: Any) -> None:
     """Every evaluation opponent must be a valid player for the game before training starts,
     not when the first evaluation comes due."""
     from ponder.arena.specs import check_player_for_game, make_player
-    from ponder.envs.solvers import get_solver
-    from ponder.selfplay.evaluation import opponent_specs
+    from ponder.envs.solvers import SLOW_FROM_OPENINGS, get_solver
+    from ponder.selfplay.evaluation import SOLVER_SPEC, opponent_specs
 
-    for spec in opponent_specs(cfg, get_solver(game.name) is not None):
+    specs = opponent_specs(cfg, get_solver(game.name) is not None)
+    if SOLVER_SPEC in specs and game.name in SLOW_FROM_OPENINGS:
+        # It would stall every evaluation (and hold a core) for hours; say so now.
+        raise PonderError(
+            f"the {game.name} solver needs up to minutes per move early in a game, too slow for "
+            "periodic evaluation games: set eval.solver: false and drop 'solver' from "
+            "eval.opponents"
+        )
+    for spec in specs:
         check_player_for_game(make_player(spec, game), game)
 
 

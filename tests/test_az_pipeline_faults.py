@@ -169,3 +169,8 @@ def test_resume_and_config_errors_are_one_line(tmp_path):
         prepare_run(config, [], resume=tmp_path)
     with pytest.raises(PonderError, match="unknown game"):
         prepare_run(config, ["game=tic_tac_two"], out=tmp_path / "r2")
+    # The connect-four solver cannot play evaluation games from the openings in useful time.
+    with pytest.raises(PonderError, match=r"eval\.solver: false"):
+        prepare_run(config, ["game=connect_four", "eval.solver=true"], out=tmp_path / "r3")
+    assert not (tmp_path / "r3").exists()
+    prepare_run(config, ["game=connect_four", "eval.solver=false"], out=tmp_path / "r4")

@@ -28,6 +28,11 @@ _SOLVERS = {
 }
 
 
+# Solvers too slow early in the game to play whole games from the openings in useful time
+# (connect four: seconds to minutes per move before ply 8); they still label positions.
+SLOW_FROM_OPENINGS = frozenset({"connect_four"})
+
+
 def get_solver(game_name: str) -> Callable[[np.ndarray], SolverResult] | None:
     """The exact solver's `solve` for `game_name`, or None where the game has none."""
     module = _SOLVERS.get(game_name)
