@@ -26,9 +26,14 @@ class NatureCNN(nn.Module):
         )
         with torch.no_grad():
             self.out_features = self.convs(torch.zeros(1, stack, *frame_shape)).shape[1]
+        # Channels-last (NHWC) convolutions run faster in oneDNN on CPU and in cuDNN's tensor-core
+        # kernels; only the layout changes (state dicts and checkpoints stay NCHW-ordered).
+        self.convs.to(memory_format=torch.channels_last)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        return self.convs(obs.float().mul_(1.0 / 255.0))  # in place: one pass, no extra copy
+        # Scaled in place (one pass, no extra copy), then laid out as the weights are.
+        frames = obs.float().mul_(1.0 / 255.0).contiguous(memory_format=torch.channels_last)
+        return self.convs(frames)
 
 
 class MLPTorso(nn.Module):
