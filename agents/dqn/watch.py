@@ -11,7 +11,12 @@ from typing import Any
 import numpy as np
 
 from ponder.agents.dqn.config import DQNConfig
-from ponder.checkpoint import load_checkpoint, load_state_dict_checked
+from ponder.checkpoint import (
+    atomic_write_bytes,
+    load_checkpoint,
+    load_state_dict_checked,
+    read_metadata,
+)
 from ponder.errors import PonderError
 from ponder.rundir import RunDir
 
@@ -29,8 +34,6 @@ class WatchedRun:
 
 def is_dqn_target(target: str) -> bool:
     """Whether `target` names a DQN run directory (with a checkpoint) or a DQN checkpoint."""
-    from ponder.checkpoint import read_metadata
-
     try:
         _, stem = _resolve(Path(target))
         return stem is not None and read_metadata(stem).get("algorithm") == "dqn"
@@ -53,7 +56,6 @@ def load_run(target: str | Path, device: str = "cpu") -> WatchedRun:
     """The run's config and the checkpoint's online network, ready to act."""
     from ponder.agents.dqn.learner import DQNLearner
     from ponder.config import read_yaml, validate_config
-    from ponder.envs.atari.make import make_envs
 
     run_dir, stem = _resolve(Path(target))
     if stem is None:
@@ -62,11 +64,10 @@ def load_run(target: str | Path, device: str = "cpu") -> WatchedRun:
         raise PonderError(f"checkpoint {stem} is not inside a run directory (no config.yaml)")
     cfg = validate_config(DQNConfig, read_yaml(run_dir / "config.yaml"))
     ckpt = load_checkpoint(stem, expect={"algorithm": "dqn"}, device=device)
-    probe = make_envs(cfg.env.type, cfg.env.game, cfg.env.protocol, 1, seed=0, training=False)
-    try:
-        learner = DQNLearner(cfg, probe.stack, probe.frame_shape, probe.num_actions, device)
-    finally:
-        probe.close()
+    shape = ckpt.metadata["network"]  # stack, frame shape and actions, as the run recorded them
+    learner = DQNLearner(
+        cfg, shape["stack"], tuple(shape["frame_shape"]), shape["num_actions"], device
+    )
     load_state_dict_checked(learner.online, ckpt.section("model"), f"checkpoint {stem}")
     return WatchedRun(cfg, stem, int(ckpt.metadata["step"]), learner)
 
@@ -129,7 +130,7 @@ def watch(
 
 def write_gif(path: Path, frames: list[np.ndarray]) -> None:
     """An animated GIF at the agent's own pace, written atomically."""
-    import os
+    import io
 
     from PIL import Image
 
@@ -138,14 +139,13 @@ def write_gif(path: Path, frames: list[np.ndarray]) -> None:
     images = [
         Image.fromarray(f.repeat(GIF_SCALE, axis=0).repeat(GIF_SCALE, axis=1)) for f in frames
     ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    buffer = io.BytesIO()
     images[0].save(
-        tmp,
+        buffer,
         format="GIF",
         save_all=True,
         append_images=images[1:],
         duration=round(1000 / AGENT_STEPS_PER_SECOND),
         loop=0,
     )
-    os.replace(tmp, path)
+    atomic_write_bytes(path, buffer.getvalue())
