@@ -28,6 +28,27 @@ from ponder.errors import PonderError
 LATEST = "latest.json"
 
 
+def is_log_spaced(ordinal: int) -> bool:
+    """True for 1, 2, 3, 4, 6, 8, 12, 16, 24, ...: the powers of two and three times them.
+
+    Neighbours differ by a factor of 1.33 to 1.5, so any stretch of training compute keeps
+    about two checkpoints per doubling. The rule depends on the ordinal alone, so a resumed run
+    keeps exactly what an uninterrupted one would.
+    """
+    if ordinal < 1:
+        return False
+    while ordinal % 2 == 0:
+        ordinal //= 2
+    return ordinal in (1, 3)
+
+
+def _stem_step(stem: Path) -> int | None:
+    try:
+        return int(stem.name.removeprefix("ckpt_"))
+    except ValueError:
+        return None
+
+
 class RunDir:
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -106,17 +127,35 @@ class RunDir:
 
     # -- checkpoints --------------------------------------------------------------------------
     def save_checkpoint(
-        self, step: int, tensors: dict[str, Any], metadata: dict[str, Any], keep: int = 5
+        self,
+        step: int,
+        tensors: dict[str, Any],
+        metadata: dict[str, Any],
+        keep: int = 5,
+        log_spaced_every: int = 0,
     ) -> Path:
-        """Write ckpt_<step>, then move the latest pointer to it, then prune old ones."""
+        """Write ckpt_<step>, then move the latest pointer to it, then prune old ones.
+
+        `log_spaced_every` > 0 also keeps, for good, the checkpoints whose step is that cadence
+        times a log-spaced ordinal (see `is_log_spaced`): what a study of strength against
+        training compute (`ponder think`) needs from a run, at a few dozen files for any length.
+        """
         stem = save_checkpoint(self.checkpoints / f"ckpt_{step:09d}", tensors, metadata)
         atomic_write_json(self.checkpoints / LATEST, {"checkpoint": stem.name, "step": step})
-        self._prune(keep)
+        self._prune(keep, log_spaced_every)
         return stem
 
-    def _prune(self, keep: int) -> None:
+    def _prune(self, keep: int, log_spaced_every: int = 0) -> None:
         stems = sorted(p.with_suffix("") for p in self.checkpoints.glob("ckpt_*.json"))
         for stem in stems[:-keep] if keep > 0 else []:
+            step = _stem_step(stem)
+            if (
+                log_spaced_every > 0
+                and step is not None
+                and step % log_spaced_every == 0
+                and is_log_spaced(step // log_spaced_every)
+            ):
+                continue
             for suffix in (".json", ".safetensors"):
                 stem.with_suffix(suffix).unlink(missing_ok=True)
 

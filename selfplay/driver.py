@@ -562,7 +562,13 @@ class AZPipeline:
             )
             meta["replay_step"] = meta["step"]
         self.last_checkpoint = self.rundir.save_checkpoint(
-            meta["step"], tensors, meta, keep=self.cfg.pipeline.keep_checkpoints
+            meta["step"],
+            tensors,
+            meta,
+            keep=self.cfg.pipeline.keep_checkpoints,
+            log_spaced_every=(
+                self.cfg.pipeline.checkpoint_every if self.cfg.pipeline.keep_log_spaced else 0
+            ),
         )
         self.last_checkpoint_step = meta["step"]
 

@@ -15,7 +15,7 @@ from ponder.checkpoint import (
     tensors_to_optimizer_state,
 )
 from ponder.errors import PonderError
-from ponder.rundir import RunDir
+from ponder.rundir import RunDir, is_log_spaced
 
 
 def tiny_net(width: int = 4) -> torch.nn.Module:
@@ -103,3 +103,13 @@ def test_rundir_latest_pointer_survives_torn_write(tmp_path):
         RunDir.create(tmp_path / "run", "test")
     with pytest.raises(PonderError, match="not a ponder run directory"):
         RunDir.open(tmp_path / "elsewhere")
+
+
+def test_log_spaced_keep_policy_keeps_two_per_doubling(tmp_path):
+    assert [n for n in range(1, 50) if is_log_spaced(n)] == [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48]
+    run = RunDir.create(tmp_path / "run", "test")
+    for step in range(10, 410, 10):  # 40 checkpoints, cadence 10
+        run.save_checkpoint(step, tiny_net().state_dict(), {"step": step}, 2, log_spaced_every=10)
+    kept = sorted(int(p.stem.removeprefix("ckpt_")) for p in run.checkpoints.glob("ckpt_*.json"))
+    assert kept == [10, 20, 30, 40, 60, 80, 120, 160, 240, 320, 390, 400]
+    run.close()

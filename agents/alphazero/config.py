@@ -65,6 +65,10 @@ class PipelineConfig(StrictModel):
     checkpoint_every: int = Field(200, ge=1)
     log_every: int = Field(20, ge=1)
     keep_checkpoints: int = Field(5, ge=1)
+    # Also keep log-spaced checkpoints for good (steps checkpoint_every x 1, 2, 3, 4, 6, 8, 12,
+    # ...), so a study of strength against training compute (`ponder think`) has the early,
+    # middle and late networks of the run, not only the last few.
+    keep_log_spaced: bool = True
     # Write the replay buffer (.npy) with every checkpoint so a resume trains on at once;
     # without it a resumed run waits for train.min_replay fresh positions.
     save_replay: bool = True
