@@ -52,6 +52,12 @@ class GameResult:
     moves: list[int]  # every move from the initial position, opening included
     outcome: float  # for player 0 (the first mover): +1, 0, -1
     stats: list[dict] | None = None  # per move after the opening, when recorded
+    # Moves each player made after the opening, and the network evaluations it reported
+    # spending on them (0 for players without a network): the test compute `ponder think` counts.
+    moves_a: int = 0
+    moves_b: int = 0
+    evaluations_a: int = 0
+    evaluations_b: int = 0
 
     @property
     def pair(self) -> int:
@@ -135,6 +141,8 @@ def play_games(
     stats: list[list[dict] | None] = [[] if record else None for _ in range(n)]
     a_seat = np.array([0 if s.a_first else 1 for s in setups], dtype=np.int64)
     results: list[GameResult | None] = [None] * n
+    moves = np.zeros((n, 2), dtype=np.int64)  # per game: A's and B's moves after the opening
+    spent = np.zeros((n, 2), dtype=np.int64)  # and the evaluations they reported
 
     def finish(i: int) -> None:
         done[i] = True
@@ -150,6 +158,7 @@ def play_games(
             histories[i],
             float(outcome[i]),
             stats[i],
+            *(int(x) for x in (moves[i, 0], moves[i, 1], spent[i, 0], spent[i, 1])),
         )
         if on_game_end is not None:
             on_game_end(results[i])
@@ -173,6 +182,9 @@ def play_games(
             if len(rows) == 0:
                 continue
             actions, info = player.act(states[rows], [histories[i] for i in rows], rows)
+            moves[rows, side] += 1
+            if info is not None and info.evaluations is not None:
+                spent[rows, side] += np.asarray(info.evaluations, dtype=np.int64)
             for k, i in enumerate(rows):
                 action = int(actions[k])
                 state = states[i]

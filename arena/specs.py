@@ -7,8 +7,11 @@
     openspiel:mcts:N[:c=C][:rollouts=R][:solve=1]
                                 OpenSpiel's C++ MCTSBot with random rollouts (c: 2.0, R: 1)
     human                       you, at the terminal
-    PATH@N[:t=T]                an AlphaZero checkpoint searching N simulations per move
-                                (@0: the raw policy network); t: move temperature (default 0)
+    PATH@N[:t=T][:root=R][:adapt=K]
+                                an AlphaZero checkpoint searching N simulations per move
+                                (@0: the raw policy network); t: move temperature (default 0);
+                                root: puct or gumbel (default: the run's config); adapt: spend
+                                N on a typical move and up to K*N where the move is unsettled
 
 PATH is a checkpoint stem or either of its files (`runs/c4/checkpoints/ckpt_000200`, with or
 without `.safetensors`/`.json`). The spec string itself names the player in tables and ratings
@@ -25,7 +28,8 @@ from ponder.agents.player import Player
 from ponder.errors import PonderError
 
 KINDS = "random, uct:N, solver, solver:first, minimax, openspiel:mcts:N, human, PATH@N[:t=T]"
-_CHECKPOINT = re.compile(r"^(?P<path>.+)@(?P<sims>\d+)(?::t=(?P<temp>[0-9]*\.?[0-9]+))?$")
+_CHECKPOINT = re.compile(r"^(?P<path>.+)@(?P<sims>[0-9]+)(?P<options>(?::[^:@]*)*)$")
+ROOTS = ("puct", "gumbel")
 
 
 def _options(spec: str, items: list[str], allowed: dict[str, type]) -> dict[str, Any]:
@@ -101,11 +105,26 @@ def _checkpoint(spec: str, game: Any) -> Player:
     match = _CHECKPOINT.match(spec)
     if match is None:
         raise PonderError(
-            f"player spec {spec!r}: a checkpoint is PATH@N or PATH@N:t=T "
+            f"player spec {spec!r}: a checkpoint is PATH@N[:t=T][:root=puct|gumbel][:adapt=K] "
             "(N simulations, 0 = raw policy; T temperature)"
         )
     path, sims = match["path"], int(match["sims"])
-    temperature = float(match["temp"]) if match["temp"] else 0.0
+    items = [item for item in match["options"].split(":") if item]
+    opts = _options(spec, items, {"t": float, "root": str, "adapt": float})
+    temperature = opts.get("t", 0.0)
+    if not 0.0 <= temperature < float("inf"):
+        raise PonderError(f"player spec {spec!r}: t must be a finite number >= 0")
+    root = opts.get("root")
+    if root is not None and root not in ROOTS:
+        raise PonderError(f"player spec {spec!r}: root must be puct or gumbel")
+    adapt = opts.get("adapt", 0.0)
+    if "adapt" in opts and not 1.0 < adapt <= 64.0:
+        raise PonderError(
+            f"player spec {spec!r}: adapt is the most a move may take, as a "
+            "multiple of N: above 1 and at most 64"
+        )
+    if "adapt" in opts and sims == 0:
+        raise PonderError(f"player spec {spec!r}: an adaptive budget needs N > 0 simulations")
     stem = checkpoint_stem(path)
     meta = read_metadata(stem)  # one-line errors for a missing or unreadable checkpoint
     check_expected(meta, {"game": game.name}, stem)
@@ -116,7 +135,7 @@ def _checkpoint(spec: str, game: Any) -> Player:
             f"player spec {spec!r}: checkpoint players need ponder.agents.alphazero.player, "
             "which this installation lacks"
         ) from None
-    player = load_checkpoint_player(str(stem), sims, temperature, game)
+    player = load_checkpoint_player(str(stem), sims, temperature, game, root=root, adapt=adapt)
     player.spec = spec
     return player
 
