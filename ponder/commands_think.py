@@ -56,7 +56,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         """Rate a run's checkpoints at search budgets 0..N against fixed references, then fit
         Elo per doubling of test compute and the train/test exchange rate. Resumable."""
         from ponder.arena.think.main import run_study
-        from ponder.arena.think.report import players_table
+        from ponder.arena.think.report import budget_table, players_table
         from ponder.arena.think.roster import parse_budgets
         from ponder.arena.think.study import StudyOptions
 
@@ -86,6 +86,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
 
         console = Console()
         console.print(players_table(results))
+        console.print(budget_table(results))
         ex = results.get("exchange")
         if ex:
             rate = ex["exchange_rate"]

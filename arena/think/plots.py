@@ -126,6 +126,10 @@ def iso_elo(results: dict[str, Any], out: Path) -> list[Path]:
         )
     else:
         ax.set_title(f"{results['game']}: iso-Elo contours (too few points for a fit)")
+    if len(y):
+        pad = 0.05 * max(np.ptp(y), 0.1)
+        ax.set_ylim(y.min() - pad, y.max() + pad)
+        ax.set_xlim(x.min() - 0.05 * max(np.ptp(x), 0.1), x.max() + 0.05 * max(np.ptp(x), 0.1))
     ax.set_xlabel("log10 training compute (MACs)")
     ax.set_ylabel("log10 test evaluations per move")
     fig.tight_layout()

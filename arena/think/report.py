@@ -54,6 +54,31 @@ def players_table(results: dict[str, Any]) -> Table:
     return table
 
 
+def budget_table(results: dict[str, Any]) -> Table:
+    """Checkpoints down, search budgets across: System 1 (budget 0) against System 2."""
+    curves = results["curves"]["puct"]
+    budgets = sorted({b for c in curves for b in c["budgets"]})
+    table = Table(title=Text(f"{results['game']}: Elo by training stage and search budget"))
+    table.add_column("checkpoint")
+    table.add_column("training MACs", justify="right")
+    for b in budgets:
+        table.add_column("System 1" if b == 0 else f"@{b}", justify="right")
+    for c in curves:
+        cells = {
+            b: f"{e:+.0f}±{h:.0f}"
+            for b, e, h in zip(c["budgets"], c["elo"], c["ci95_half"], strict=True)
+        }
+        table.add_row(
+            c["checkpoint"], _macs(c["training_macs"]), *(cells.get(b, "-") for b in budgets)
+        )
+    refs = [r for r in results["players"] if r["reference"]]
+    if refs:
+        table.caption = "references: " + ", ".join(
+            f"{r['spec']} {r['elo']:+.0f}" for r in sorted(refs, key=lambda r: r["elo"])
+        )
+    return table
+
+
 def markdown(results: dict[str, Any], plots: list[Path], command: str) -> str:
     lines = [
         f"# ponder think: {results['game']}",
@@ -94,12 +119,14 @@ def markdown(results: dict[str, Any], plots: list[Path], command: str) -> str:
     lines += [
         "## System 1 and System 2 per checkpoint",
         "",
-        "| checkpoint | training MACs | System 1 Elo | top budget Elo | lift | Elo per doubling |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| checkpoint | training MACs | training minutes | System 1 Elo | top budget Elo | lift "
+        "| Elo per doubling |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for row in results["per_checkpoint"]:
         lines.append(
-            f"| {row['checkpoint']} | {_macs(row['training_macs'])} | {row['system1_elo']:+.0f} "
+            f"| {row['checkpoint']} | {_macs(row['training_macs'])} | "
+            f"{row['training_wall_minutes']:.1f} | {row['system1_elo']:+.0f} "
             f"| {row['top_budget_elo']:+.0f} | {_interval(row['search_lift_at_top_budget'])} "
             f"| {_interval(row['elo_per_doubling'])} |"
         )

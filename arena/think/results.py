@@ -115,6 +115,10 @@ def summarize(study: Study, optimal: dict[str, Any] | None = None) -> dict[str, 
             {
                 "checkpoint": curve.label,
                 "training_macs": curve.training_macs,
+                "training_wall_minutes": study.roster[
+                    curve.indices[0]
+                ].checkpoint.training.wall_seconds
+                / 60,
                 "system1_elo": float(rating[curve.indices[0]]),
                 "top_budget_elo": float(rating[top]),
                 "best_player": study.roster[best].name,
