@@ -31,7 +31,9 @@ from ponder.arena.ratings import (
 from ponder.arena.sprt import SprtConfig, SprtState, check_sprt, sprt_state
 from ponder.errors import PonderError
 
-TOP_MOVES = 5  # moves kept per position in game records
+# Moves kept per position in game records: enough for a viewer's heat map on the small boards
+# (all of tic-tac-toe's and connect four's), the strongest candidates on the big ones.
+TOP_MOVES = 12
 
 
 @dataclass
@@ -193,6 +195,9 @@ def play_games(
                         entry: dict[str, Any] = {"ply": len(histories[i]), "player": player.spec}
                         if top:
                             entry["top"] = top
+                        if info is not None and info.visits is not None:
+                            # The whole search, so shares stay right when `top` is cut short.
+                            entry["visits_total"] = int(np.asarray(info.visits[k]).sum())
                         if value is not None:
                             entry["value"] = round(value, 4)
                         stats[i].append(entry)  # type: ignore[union-attr]
