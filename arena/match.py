@@ -74,7 +74,7 @@ def _derive_seed(*keys: int) -> int:
     return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(1, np.uint32)[0])
 
 
-def _top_moves(game: Any, info: MoveInfo, k: int, state: Any, count: int) -> list[dict]:
+def top_moves(game: Any, info: MoveInfo, k: int, state: Any, count: int) -> list[dict]:
     """The mover's most visited moves (or most likely, without visits) with their statistics."""
     from ponder.agents.players import move_to_text
 
@@ -184,7 +184,7 @@ def play_games(
                         f"{setups[i].index} after moves {histories[i]}"
                     )
                 if record or on_move is not None:
-                    top = _top_moves(game, info, k, state, TOP_MOVES) if info else []
+                    top = top_moves(game, info, k, state, TOP_MOVES) if info else []
                     value = (
                         float(info.root_value[k])
                         if info is not None and info.root_value is not None
