@@ -73,7 +73,7 @@ def _draw_q_panel(
         draw.text((x, y), name[:10], fill=FG if a == chosen else DIM, font=_font(15))
         length = 4 + (bar_width - 4) * (float(value) - low) / span
         draw.rectangle((bar_left, y + 2, bar_left + length, y + 18), fill=colour)
-        draw.text((bar_left + bar_width + 6, y), f"{value:+.2f}", fill=FG, font=_font(14))
+        draw.text((bar_left + bar_width + 6, y), f"{value:+.3f}", fill=FG, font=_font(14))
     y = top + 56 + len(q) * row
     note = "chose " + (names[chosen] if chosen is not None and chosen < len(names) else "?")
     if chosen is not None and chosen != greedy:
