@@ -113,6 +113,13 @@ def test_stepping_with_keys_shows_the_right_stones_heat_map_and_chart(browser, t
     body.send_keys(Keys.ARROW_RIGHT, Keys.ARROW_RIGHT, Keys.ARROW_RIGHT)
     browser.save_screenshot(str(ARTIFACTS / "replay_connect_four.png"))
     assert severe_console_messages(browser) == []
+    # The address opens a position, so a link or a screenshot command can point at one.
+    browser.get(page.as_uri() + "#ply=3")
+    body = browser.find_element(By.TAG_NAME, "body")
+    assert body.get_attribute("data-ply") == "3"
+    assert stones_on_board(browser) == expected_stones(game, moves[:3])
+    body.send_keys(Keys.ARROW_RIGHT)
+    assert browser.current_url.endswith("#game=0&ply=4")
 
 
 @pytest.mark.parametrize(
