@@ -20,7 +20,7 @@ from typing import Any
 from ponder.checkpoint import atomic_write_text
 from ponder.errors import PonderError
 
-TEMPLATE = "replay.html"
+TEMPLATE, INDEX_TEMPLATE = "replay.html", "index.html"
 TITLE_SLOT, DATA_SLOT = "__PONDER_TITLE__", "__PONDER_DATA__"
 
 # How each layout's stones look, by game name prefix; the default is black and white stones.
@@ -146,8 +146,13 @@ def render_replay(records: Sequence[dict[str, Any]], title: str | None = None) -
         raise PonderError("no game records to show")
     games = [game_data(r, i) for i, r in enumerate(records)]
     title = title or (games[0]["label"] if len(games) == 1 else f"{games[0]['game']} games")
-    template = resources.files("ponder.arena").joinpath("templates", TEMPLATE).read_text()
-    payload = json.dumps({"title": title, "games": games}, separators=(",", ":"))
+    return fill_template(TEMPLATE, title, {"title": title, "games": games})
+
+
+def fill_template(name: str, title: str, data: Any) -> str:
+    """A packaged template with its title and its JSON data block filled in."""
+    template = resources.files("ponder.arena").joinpath("templates", name).read_text()
+    payload = json.dumps(data, separators=(",", ":"))
     # Inside <script>, "</" could close the element early; JSON allows "<\/" for it.
     payload = payload.replace("</", "<\\/")
     return template.replace(TITLE_SLOT, html.escape(title)).replace(DATA_SLOT, payload)
@@ -168,10 +173,8 @@ def write_replay_dir(directory: str | Path, records: Sequence[dict[str, Any]]) -
         name = f"game-{int(record.get('index', number)):04d}.html"
         write_replay_html(directory / name, [record])
         pages.append(directory / name)
-        links.append(f'<li><a href="{name}">{html.escape(_label(record, number))}</a></li>')
-    index = (
-        '<!doctype html><html><head><meta charset="utf-8"><title>games</title></head>'
-        f"<body><h1>{len(records)} games</h1><ol>{''.join(links)}</ol></body></html>\n"
-    )
+        links.append({"href": name, "label": _label(record, number)})
+    title = f"{len(records)} games of {records[0].get('game', '?')}" if records else "no games"
+    index = fill_template(INDEX_TEMPLATE, title, links)
     atomic_write_text(directory / "index.html", index)
     return pages

@@ -148,3 +148,19 @@ def test_every_board_is_drawn_and_a_game_list_switches_games(
         ARTIFACTS.mkdir(exist_ok=True)
         browser.save_screenshot(str(ARTIFACTS / "replay_hex_5.png"))
     assert severe_console_messages(browser) == []
+
+
+def test_a_folder_of_pages_has_an_index_that_links_them(browser, tmp_path):
+    from ponder.arena.replay_html import write_replay_dir
+
+    _, records = record_of("tic_tac_toe", "uct:20", "random", games=3)
+    write_replay_dir(tmp_path / "pages", records)
+    browser.get((tmp_path / "pages" / "index.html").as_uri())
+    links = browser.find_elements(By.CSS_SELECTOR, "#games a")
+    assert [a.get_attribute("href").rsplit("/", 1)[1] for a in links] == [
+        "game-0000.html", "game-0001.html", "game-0002.html"
+    ]  # fmt: skip
+    links[2].click()
+    assert browser.find_element(By.TAG_NAME, "body").get_attribute("data-ply") == "0"
+    assert "game 2" in browser.find_element(By.ID, "title").text
+    assert severe_console_messages(browser) == []
