@@ -73,7 +73,10 @@ def top_table(top: list[dict], chosen: int, count: int) -> Table:
     for name in ("move", "visits", "share", "Q", "prior"):
         table.add_column(name, justify="left" if name == "move" else "right")
     total = sum(entry.get("visits", 0) for entry in top) or 0
-    for entry in top[:count]:
+    shown = top[:count]
+    # The move played stays in view even when it is not among the first `count` (ties).
+    shown += [entry for entry in top[count:] if entry["action"] == chosen]
+    for entry in shown:
         visits = entry.get("visits")
         share = f"{100 * visits / total:.0f}%" if visits is not None and total else ""
         q = f"{entry['q']:+.2f}" if "q" in entry else ""

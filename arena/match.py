@@ -74,8 +74,12 @@ def _derive_seed(*keys: int) -> int:
     return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(1, np.uint32)[0])
 
 
-def top_moves(game: Any, info: MoveInfo, k: int, state: Any, count: int) -> list[dict]:
-    """The mover's most visited moves (or most likely, without visits) with their statistics."""
+def top_moves(
+    game: Any, info: MoveInfo, k: int, state: Any, count: int, played: int | None = None
+) -> list[dict]:
+    """The mover's most visited moves (or most likely, without visits) with their statistics;
+    the `played` move is added last when ties or a sampled move leave it out of the first
+    `count`, so a viewer can always show the statistics of the move that was made."""
     from ponder.agents.players import move_to_text
 
     key = info.visits if info.visits is not None else info.prior
@@ -83,6 +87,8 @@ def top_moves(game: Any, info: MoveInfo, k: int, state: Any, count: int) -> list
         return []
     row = np.asarray(key[k], dtype=np.float64)
     order = [int(a) for a in np.argsort(-row, kind="stable")[:count] if row[a] > 0]
+    if played is not None and played not in order and 0 <= played < len(row):
+        order.append(int(played))
     out = []
     for a in order:
         entry: dict[str, Any] = {"move": move_to_text(game, a, state), "action": a}
@@ -184,7 +190,7 @@ def play_games(
                         f"{setups[i].index} after moves {histories[i]}"
                     )
                 if record or on_move is not None:
-                    top = top_moves(game, info, k, state, TOP_MOVES) if info else []
+                    top = top_moves(game, info, k, state, TOP_MOVES, action) if info else []
                     value = (
                         float(info.root_value[k])
                         if info is not None and info.root_value is not None
