@@ -18,12 +18,11 @@ BAR_WIDTH = 28
 def board_text(game: Any, state: Any, last: int | None = None) -> Text:
     """The position from `game.cells` (coloured stones, the last move marked), or the game's own
     text picture when it has no cells (OpenSpiel's generic path)."""
-    cells_of = getattr(game, "cells", None)
-    if cells_of is None:
+    if game.cells is None:
         return Text(game.render(state))
-    cells = cells_of(state)
+    cells = game.cells(state)
     h, w = cells.shape
-    layout = getattr(game, "layout", "grid")
+    layout = game.layout
     last_cell = _landing(cells, last, layout, w) if last is not None else None
     out = Text()
     for r in range(h):

@@ -89,7 +89,7 @@ def game_data(record: dict[str, Any], number: int = 0) -> dict[str, Any]:
         raise PonderError(f"record {number}: a game record needs 'game' and 'moves'")
     game = get_game(str(record["game"]))
     moves = [int(a) for a in record["moves"]]
-    draws = getattr(game, "cells", None) is not None
+    draws = game.cells is not None
     state = replay(game, ())
     positions, texts, movers, notation = [], [], [], []
     for ply, action in enumerate([*moves, None]):
@@ -120,7 +120,7 @@ def game_data(record: dict[str, Any], number: int = 0) -> dict[str, Any]:
         "outcome": float(game.outcome(state)) if game.is_terminal(state) else None,
         "opening": len(record.get("opening") or []),
         "board": {
-            "layout": getattr(game, "layout", "grid"),
+            "layout": game.layout,
             "style": _style(game),
             "rows": h,
             "cols": w,
