@@ -31,7 +31,9 @@ from ponder.arena.ratings import (
 from ponder.arena.sprt import SprtConfig, SprtState, check_sprt, sprt_state
 from ponder.errors import PonderError
 
-TOP_MOVES = 5  # moves kept per position in game records
+# Moves kept per position in game records: enough for a viewer's heat map on the small boards
+# (all of tic-tac-toe's and connect four's), the strongest candidates on the big ones.
+TOP_MOVES = 12
 
 
 @dataclass
@@ -78,8 +80,12 @@ def _derive_seed(*keys: int) -> int:
     return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(1, np.uint32)[0])
 
 
-def _top_moves(game: Any, info: MoveInfo, k: int, state: Any, count: int) -> list[dict]:
-    """The mover's most visited moves (or most likely, without visits) with their statistics."""
+def top_moves(
+    game: Any, info: MoveInfo, k: int, state: Any, count: int, played: int | None = None
+) -> list[dict]:
+    """The mover's most visited moves (or most likely, without visits) with their statistics;
+    the `played` move is added last when ties or a sampled move leave it out of the first
+    `count`, so a viewer can always show the statistics of the move that was made."""
     from ponder.agents.players import move_to_text
 
     key = info.visits if info.visits is not None else info.prior
@@ -87,6 +93,8 @@ def _top_moves(game: Any, info: MoveInfo, k: int, state: Any, count: int) -> lis
         return []
     row = np.asarray(key[k], dtype=np.float64)
     order = [int(a) for a in np.argsort(-row, kind="stable")[:count] if row[a] > 0]
+    if played is not None and played not in order and 0 <= played < len(row):
+        order.append(int(played))
     out = []
     for a in order:
         entry: dict[str, Any] = {"move": move_to_text(game, a, state), "action": a}
@@ -194,7 +202,7 @@ def play_games(
                         f"{setups[i].index} after moves {histories[i]}"
                     )
                 if record or on_move is not None:
-                    top = _top_moves(game, info, k, state, TOP_MOVES) if info else []
+                    top = top_moves(game, info, k, state, TOP_MOVES, action) if info else []
                     value = (
                         float(info.root_value[k])
                         if info is not None and info.root_value is not None
@@ -205,6 +213,9 @@ def play_games(
                         entry: dict[str, Any] = {"ply": len(histories[i]), "player": player.spec}
                         if top:
                             entry["top"] = top
+                        if info is not None and info.visits is not None:
+                            # The whole search, so shares stay right when `top` is cut short.
+                            entry["visits_total"] = int(np.asarray(info.visits[k]).sum())
                         if value is not None:
                             entry["value"] = round(value, 4)
                         stats[i].append(entry)  # type: ignore[union-attr]

@@ -140,6 +140,24 @@ def _checkpoint(spec: str, game: Any) -> Player:
     return player
 
 
+def with_budget(spec: str, simulations: int) -> str:
+    """The same player searching `simulations` per move (`uct:1000` -> `uct:800`, `PATH@64` ->
+    `PATH@800`); a one-line error for players that have no search budget."""
+    text = spec.strip()
+    if simulations < 0 or (simulations == 0 and "@" not in text):
+        raise PonderError(f"{text}: the budget must be positive (0 only for a checkpoint)")
+    match = _CHECKPOINT.match(text)
+    if match is not None:
+        temp = f":t={match['temp']}" if match["temp"] else ""
+        return f"{match['path']}@{simulations}{temp}"
+    parts = text.split(":")
+    where = {"uct": 1, "openspiel": 2}.get(parts[0].lower())
+    if where is None or len(parts) <= where:
+        raise PonderError(f"{text} has no search budget to change")
+    parts[where] = str(simulations)
+    return ":".join(parts)
+
+
 def looks_like_checkpoint(spec: str) -> bool:
     return "@" in spec or "/" in spec or spec.endswith((".safetensors", ".json"))
 

@@ -74,6 +74,9 @@ class EvalConfig(StrictModel):
     num_envs: int = Field(8, ge=1)
     max_frames: int | None = Field(None, ge=1)  # per-episode cap; None: the protocol's
     seed_offset: int = 1_000_000  # eval envs never share seeds with training envs
+    # Atari: film each evaluation's first episode (env 0) to <run>/videos/eval_<step>.mp4, with
+    # the Q-value panel, so progress can be seen without running anything else.
+    video: bool = False
 
 
 class ApexConfig(StrictModel):
