@@ -464,6 +464,29 @@ def _bitboards(state):
 
 
 @njit(cache=True, nogil=True)
+def _root_value(state, geo, links, order, table, killers, scratch, counters):
+    black, white = _bitboards(state)
+    mover = np.int64(state[hex_game.TO_PLAY])
+    mine, theirs = (black, white) if mover == 0 else (white, black)
+    depth = np.int64(state[hex_game.MOVES])
+    result = _negamax(
+        mine,
+        theirs,
+        np.int64(0),
+        mover,
+        depth,
+        geo,
+        links,
+        order,
+        table,
+        killers,
+        scratch,
+        counters,
+    )
+    return np.int64(1 if result & 1 else -1)
+
+
+@njit(cache=True, nogil=True)
 def _solve_moves(state, geo, links, order, table, killers, scratch, counters, values):
     """values[a] = 1 where action a wins for the mover, -1 where it loses, 0 where illegal;
     returns the mover's value. Each child is settled by one search (from the table when known);
@@ -523,9 +546,11 @@ def _solve_moves(state, geo, links, order, table, killers, scratch, counters, va
 
 
 @functools.cache
-def _opening_table() -> dict[str, list[int]]:
+def _opening_table() -> dict[str, list[int]] | None:
     from ponder.envs.solvers import hex_openings
 
+    if not hex_openings.TABLE_PATH.is_file():
+        return None  # not computed yet: search instead
     return hex_openings.load()
 
 
@@ -587,14 +612,14 @@ class HexSolver:
         size = _check(state)
         values = np.zeros(size * size, dtype=np.int64)
         self.nodes = 0
-        if use_openings and size == OPENINGS_SIZE and state[hex_game.MOVES] <= 2:
+        openings = _opening_table() if use_openings and size == OPENINGS_SIZE else None
+        if openings is not None and state[hex_game.MOVES] <= 2:
             legal = state[HEADER : HEADER + size * size] == 0
-            winning = _opening_table()[_opening_key(state, size)]
+            winning = openings[_opening_key(state, size)]
             values[legal] = -1
             values[winning] = 1
             return (1 if winning else -1), values
-        self.counters[:] = 0
-        self.counters[LIMIT] = np.iinfo(np.int64).max if max_nodes is None else max_nodes
+        self._start(max_nodes)
         value = _solve_moves(
             state,
             geometry(size),
@@ -606,12 +631,39 @@ class HexSolver:
             self.counters,
             values,
         )
+        self._finish(max_nodes)
+        return int(value), values
+
+    def value(self, state: np.ndarray, max_nodes: int | None = None) -> int:
+        """The mover's value alone (+1 win, -1 loss) of a live position, by search: cheaper
+        than `solve` where the position is won, as no other winning move is looked for."""
+        size = _check(state)
+        if hex_game.is_terminal(state):
+            raise PonderError("the game is finished: use solve() for its result")
+        self._start(max_nodes)
+        value = _root_value(
+            state,
+            geometry(size),
+            links(size),
+            centre_first(size),
+            self.table,
+            self.killers,
+            self.scratch,
+            self.counters,
+        )
+        self._finish(max_nodes)
+        return int(value)
+
+    def _start(self, max_nodes: int | None) -> None:
+        self.counters[:] = 0
+        self.counters[LIMIT] = np.iinfo(np.int64).max if max_nodes is None else max_nodes
+
+    def _finish(self, max_nodes: int | None) -> None:
         self.nodes = int(min(self.counters[NODES], self.counters[LIMIT]))
         if self.counters[ABORTED]:
             raise SolverBudgetExceededError(
                 f"hex solve gave up after max_nodes={max_nodes} positions"
             )
-        return int(value), values
 
     def solve(self, state: np.ndarray, max_nodes: int | None = None) -> SolverResult:
         """Value for the mover (+1 win, -1 loss: hex has no draws) and every move that keeps it.
