@@ -178,7 +178,9 @@ def main() -> None:
         args.positions, args.games, args.peer_positions = 3, 2, 2
         args.stones, args.peer_stones = [4, 8], [17]
     load_start = os.getloadavg()[0]
-    HexSolver(table_bits=12).solve(state_of([0, 24, 1]))  # compile before timing
+    warm = HexSolver(table_bits=12)  # compile before timing
+    warm.solve(state_of([0, 24, 1]))
+    warm.value(state_of([0, 24, 1]))
     solver = HexSolver()
     results: dict = {
         "solver": {"table_bits": int(np.log2(len(solver.table)))},
