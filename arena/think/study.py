@@ -54,7 +54,7 @@ class StudyOptions:
     ci: float = 50.0  # target 95% half-width of every rating, in Elo
     max_games: int = 20_000
     minutes: float = 0.0  # 0: no time limit
-    games_per_batch: int = 16
+    games_per_batch: int = 32
     pairings_per_round: int = 4
     workers: int = 0
     positions: int = 300  # solver-labelled positions for optimal-move shares (0: none)
