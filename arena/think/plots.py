@@ -51,7 +51,9 @@ def _references(ax: Any, results: dict[str, Any]) -> None:
             linestyle="-" if perfect else ":",
             linewidth=1.2 if perfect else 0.8,
         )
-        label = "perfect play" if perfect else row["spec"]
+        # The exact player is perfect while it can win; once lost, every move is "optimal" and
+        # it picks among them at random, so players that resist better can rate above it.
+        label = "exact solver" if perfect else row["spec"]
         ax.annotate(
             label,
             (1.0, row["elo"]),
