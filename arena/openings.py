@@ -85,7 +85,7 @@ def random_openings(game: Any, plies: int, count: int, seed: int) -> list[Openin
 
 
 def _count(text: str, what: str) -> int:
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise PonderError(f"openings {what!r}: {text!r} is not a whole number")
     return int(text)
 

@@ -167,7 +167,7 @@ class OpenSpielGame:
         accepts an action id. Raises ValueError on text that names no action."""
         text = text.strip()
         digits = text.lstrip("#")
-        if digits.isdigit() and int(digits) < self.num_actions:
+        if digits.isascii() and digits.isdigit() and int(digits) < self.num_actions:
             return int(digits)
         state = self.init() if state is None else state
         if not state.is_terminal():
