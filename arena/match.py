@@ -33,6 +33,8 @@ from ponder.errors import PonderError
 
 TOP_MOVES = 5  # moves kept per position in game records
 
+DEFAULT_BATCH_GAMES = 64  # games advanced together in one batch of a match
+
 
 @dataclass
 class GameSetup:
@@ -364,7 +366,7 @@ def play_match(
     record: Any = None,
     progress: bool = False,
     sprt: SprtConfig | None = None,
-    batch_games: int = 64,
+    batch_games: int = DEFAULT_BATCH_GAMES,
 ) -> MatchResult:
     """Play A against B: `num_games` games in colour-swapped pairs (the maximum, with `sprt`).
 

@@ -32,11 +32,17 @@ def _mode(num_players: int, round_robin: bool, gauntlet: bool, sprt: str | None)
     return "head-to-head"
 
 
-def _check_outputs(game: Any, sgf: Path | None) -> None:
+def _check_outputs(game: Any, sgf: Path | None, **files: Path | None) -> None:
+    """Every output path is checked before the first game: a bad one found after the last
+    would lose every result."""
     from ponder.arena.records import sgf_kind
+    from ponder.rundir import check_output_file
 
     if sgf is not None and sgf_kind(game) is None:
         raise PonderError(f"--sgf: SGF is written for hex and go games, not {game.name}")
+    for option, path in {"sgf": sgf, **files}.items():
+        if path is not None:
+            check_output_file(path, "--" + option.replace("_", "-"))
 
 
 def register(app: typer.Typer, train_app: typer.Typer) -> None:
@@ -125,7 +131,9 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         mode = _mode(len(players), round_robin, gauntlet, sprt)
         sprt_config = parse_sprt(sprt) if sprt is not None else None
         game = get_game(game_name)
-        _check_outputs(game, sgf)
+        _check_outputs(
+            game, sgf, json=json_out, csv=csv_out, games_out=games_out, ratings_file=ratings_file
+        )
         for spec in players:
             if spec.strip().lower() == "human":
                 raise PonderError("pit plays many games at once; to play yourself use ponder play")

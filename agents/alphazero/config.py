@@ -56,6 +56,12 @@ class EvalConfig(StrictModel):
     simulations: int = Field(64, ge=0, le=10**7)  # the evaluated player's search (0 = raw policy)
     opponents: list[str] = ["random", "uct:100", "uct:1000"]  # arena player specs
     solver: bool = True  # also play the exact solver where the game has one
+    # Also check the player's move in every position it can reach, in either seat, against
+    # the exact solver (tic-tac-toe, hex 3x3): metrics exhaustive_optimal_rate, _mistakes.
+    exhaustive: bool = False
+    # Opening set of the evaluation matches, as `ponder pit --openings` (auto: tic-tac-toe
+    # every 1-ply opening, connect four every 2-ply one, other games 64 random 2-ply ones).
+    openings: str = "auto"
 
 
 class PipelineConfig(StrictModel):

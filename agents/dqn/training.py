@@ -189,7 +189,13 @@ def save_training_checkpoint(
         },
         "last_eval": last_eval.record() if last_eval is not None else None,
     }
-    return run.save_checkpoint(counters.step, tensors, meta, keep=cfg.train.keep_checkpoints)
+    stem = run.save_checkpoint(counters.step, tensors, meta, keep=cfg.train.keep_checkpoints)
+    # A resume's overrides reach config.yaml only with a checkpoint made under them: a resume
+    # that fails before its first one leaves the run's config as it was.
+    from ponder.config import dump_config
+
+    run.write_config(dump_config(cfg))
+    return stem
 
 
 def restore_training_checkpoint(
@@ -238,8 +244,9 @@ def prepare_run(
     """(validated config, run directory, whether there is a checkpoint to resume from).
 
     A resumed run reads its own config.yaml; `overrides` still apply (to extend
-    `train.total_steps`, say) and the updated config is written back. Bad configs and unknown
-    games fail with one line before any directory is made.
+    `train.total_steps`, say) and the updated config is written back with the next checkpoint.
+    Bad configs, unknown games and unusable output paths fail with one line before any
+    directory is made.
     """
     from ponder.agents.dqn.learner import resolve_device
     from ponder.config import apply_overrides, dump_config, read_yaml, validate_config
@@ -252,7 +259,6 @@ def prepare_run(
         cfg = validate_config(DQNConfig, apply_overrides(read_yaml(run.config_path()), overrides))
         check_env(cfg.env.type, cfg.env.game, cfg.env.protocol)
         resolve_device(cfg.device)
-        run.write_config(dump_config(cfg))
         return cfg, run, run.latest_checkpoint() is not None
     if config is None:
         raise PonderError("give --config configs/atari/<game>.yaml (or --resume RUN_DIR)")
