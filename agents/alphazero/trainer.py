@@ -145,6 +145,9 @@ class AZTrainer:
         weight = torch.from_numpy(np.ascontiguousarray(batch.policy_weight, np.float32)).to(dev)
 
         self.net.train()
+        # A forward pass in train mode updates BatchNorm's running statistics; a batch that
+        # yields a non-finite loss must not leave them NaN, so they are kept (a few KB) first.
+        saved_buffers = [b.detach().clone() for b in self.net.buffers()]
         with autocast(dev, self.amp_dtype):
             logits, value_out = self.net.heads(planes)
         # Losses in float32 whatever the forward precision.
@@ -160,6 +163,9 @@ class AZTrainer:
         if not math.isfinite(float(total.detach())):
             # Before the step: the weights are still the last finite ones, and so is every
             # checkpoint the run has written.
+            with torch.no_grad():
+                for buffer, saved in zip(self.net.buffers(), saved_buffers, strict=True):
+                    buffer.copy_(saved)
             raise PonderError(
                 f"training diverged at learner step {self.step}: the loss is "
                 f"{float(total.detach())} (lower train.lr, now {lr:g}); the latest checkpoint "
