@@ -14,6 +14,7 @@ import math
 import os
 import tempfile
 import time
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -149,9 +150,22 @@ def load_array_folder(
         for name, array in arrays.items():
             if array.dtype.hasobject:
                 raise ValueError(f"{name}.npy holds Python objects")
-    except (OSError, ValueError, EOFError) as exc:
-        raise PonderError(f"saved arrays in {folder} are unreadable ({exc})") from None
+    except UNREADABLE_ARRAY_ERRORS as exc:
+        raise PonderError(f"saved arrays in {folder} are unreadable ({short(str(exc))})") from None
     return arrays, metadata
+
+
+# What numpy raises on a damaged .npy: its header is a Python literal parsed by `ast`, so a
+# flipped byte can surface as a tokenizer or syntax error, not only as ValueError.
+UNREADABLE_ARRAY_ERRORS = (
+    OSError,
+    ValueError,
+    EOFError,
+    SyntaxError,
+    TypeError,
+    RecursionError,
+    tokenize.TokenError,
+)
 
 
 def checkpoint_stem(path: str | Path) -> Path:

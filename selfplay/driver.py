@@ -210,8 +210,9 @@ class AZPipeline:
         self._publish(ray.get(self.learner.publish.remote()), self.step)
 
     def _restore_replay(self) -> None:
-        """Refill the replay saved with the checkpoint being resumed; a missing copy, or one
-        from another step (a kill between the two writes), is reported and skipped."""
+        """Refill the replay saved with the checkpoint being resumed; a missing or damaged
+        copy, or one from another step (a kill between the two writes), is reported and
+        skipped: the run refills it with fresh positions."""
         import ray
 
         if self.checkpoint is None:
@@ -225,11 +226,14 @@ class AZPipeline:
         except PonderError as exc:
             why = str(exc)
         else:
-            if meta.get("step") == step:
+            from ponder.selfplay.replay import snapshot_problem
+
+            why = snapshot_problem(arrays, meta, self.game) or ""
+            if not why and meta.get("step") == step:
                 self.rows_this_session = ray.get(self.replay.restore.remote(arrays, meta))
                 self.display.message(f"replay restored: {self.rows_this_session} positions")
                 return
-            why = f"the saved replay is from step {meta.get('step')}, not {step}"
+            why = why or f"the saved replay is from step {meta.get('step')}, not {step}"
         self.display.message(f"replay not restored ({why}); waiting for fresh positions")
 
     def _new_worker(self, index: int, incarnation: int) -> WorkerSlot:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from az_pipeline_support import tiny_config
@@ -81,6 +82,7 @@ def make_run(path: Path, **sections: dict[str, Any]) -> Path:
     from ponder.envs.registry import get_game
     from ponder.rundir import RunDir
     from ponder.selfplay.driver import REPLAY_FOLDER, REPLAY_META, PipelineCounters
+    from ponder.selfplay.replay import ReplayBuffer
 
     cfg = validate_config(AZConfig, tiny_config(**sections))
     trainer = AZTrainer(get_game(cfg.game), cfg)
@@ -89,11 +91,20 @@ def make_run(path: Path, **sections: dict[str, Any]) -> Path:
     meta["replay_step"] = 0
     run = RunDir.create(path, prefix="az")
     run.write_config(dump_config(cfg))
-    save_array_folder(
-        run.path / REPLAY_FOLDER,
-        {"value": np.zeros(4, dtype=np.float32)},
-        {"step": 0, "size": 4},
-        REPLAY_META,
+    game = get_game(cfg.game)
+    replay = ReplayBuffer(cfg.train.replay_window, seed=0)
+    rows = 6
+    replay.add(
+        SimpleNamespace(
+            planes=np.zeros((rows, *game.obs_shape), dtype=np.float32),
+            policy=np.full((rows, game.num_actions), 1 / game.num_actions, dtype=np.float32),
+            value=np.linspace(-1, 1, rows, dtype=np.float32),
+            legal=np.ones((rows, game.num_actions), dtype=np.bool_),
+            policy_weight=np.ones(rows, dtype=np.float32),
+        ),
+        games=1,
     )
+    arrays, replay_meta = replay.snapshot()
+    save_array_folder(run.path / REPLAY_FOLDER, arrays, {**replay_meta, "step": 0}, REPLAY_META)
     run.save_checkpoint(0, tensors, meta)
     return run.path
