@@ -44,7 +44,25 @@ PROBE = textwrap.dedent(
         except psutil.Error:
             pass
     node = ray.util.get_node_ip_address()
-    print(json.dumps({"listeners": found, "auth": auth_mode(), "node": node}))
+
+    # A user error in an actor's constructor comes back as ActorDiedError text only.
+    from ponder.errors import PonderError, user_error_in
+
+    @ray.remote
+    class Refuses:
+        def __init__(self):
+            raise PonderError("checkpoint c: network channels=16 does not match the config's 64")
+
+        def ping(self):
+            return 1
+
+    try:
+        ray.get(Refuses.remote().ping.remote())
+        actor_error = None
+    except Exception as exc:
+        found_error = user_error_in(exc)
+        actor_error = [type(exc).__name__, None if found_error is None else str(found_error)]
+    print(json.dumps({"listeners": found, "auth": auth_mode(), "node": node, "actor": actor_error}))
     ray.shutdown()
     """
 )
@@ -58,6 +76,7 @@ def is_loopback(ip: str) -> bool:
 
 @pytest.mark.slow
 def test_local_ray_listens_on_loopback_only_with_token_auth():
+    """Also: a PonderError raised in an actor's constructor is recovered from Ray's text."""
     pytest.importorskip("psutil")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
     proc = subprocess.run(
@@ -69,6 +88,9 @@ def test_local_ray_listens_on_loopback_only_with_token_auth():
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert report["auth"] == "token"
     assert report["node"] == "127.0.0.1"
+    name, message = report["actor"]
+    assert name.endswith("ActorDiedError"), name
+    assert message == "checkpoint c: network channels=16 does not match the config's 64"
     listeners = report["listeners"]
     assert len(listeners) >= 4, listeners  # GCS, raylet, agents and the actor all listen
     exposed = [
