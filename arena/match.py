@@ -34,6 +34,15 @@ from ponder.errors import PonderError
 TOP_MOVES = 5  # moves kept per position in game records
 
 DEFAULT_BATCH_GAMES = 64  # games advanced together in one batch of a match
+MAX_GAMES = 10_000_000  # per match: a week of the fastest players; more is a typo
+
+
+def check_seed(seed: int) -> None:
+    """Seeds feed numpy's SeedSequence, which refuses negative ones with a traceback."""
+    from ponder.config import MAX_SEED
+
+    if not 0 <= int(seed) <= MAX_SEED:
+        raise PonderError(f"seed {seed} must be a whole number from 0 to 2**63-1")
 
 
 @dataclass
@@ -123,6 +132,7 @@ def play_games(
 ) -> list[GameResult]:
     """Play `setups` as one batch. A and B are started for the batch with seeds derived from
     `seed`; `record` keeps each move's top-move statistics; `on_move` sees every move."""
+    check_seed(seed)
     from ponder.agents.players import legal_mask_of, move_to_text
 
     if player_a is player_b:
@@ -381,6 +391,9 @@ def play_match(
     game = resolve_game(game)
     if num_games < 1:
         raise PonderError(f"the number of games must be positive (got {num_games})")
+    if num_games > MAX_GAMES:
+        raise PonderError(f"{num_games:,} games is over the limit of {MAX_GAMES:,} per match")
+    check_seed(seed)
     if sprt is not None:
         check_sprt(sprt)
     a = make_player(player_a, game)

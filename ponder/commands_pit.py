@@ -107,7 +107,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             typer.Option(help="Player rated 0 (default: random if present, else the first)."),
         ] = None,
         bootstrap: Annotated[
-            int, typer.Option(help="Bootstrap resamples for rating intervals.", min=0)
+            int, typer.Option(help="Bootstrap resamples for rating intervals.", min=0, max=100_000)
         ] = 200,
         progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
     ) -> None:
@@ -204,7 +204,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             typer.Option(help="Player rated 0 (default: random if present, else the first)."),
         ] = None,
         bootstrap: Annotated[
-            int, typer.Option(help="Bootstrap resamples for rating intervals.", min=0)
+            int, typer.Option(help="Bootstrap resamples for rating intervals.", min=0, max=100_000)
         ] = 200,
         seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
         json_out: Annotated[

@@ -458,3 +458,28 @@ def test_user_errors_inside_ray_actors_are_found():
 
     assert str(user_error_in(RayTaskError(PonderError("bad spec")))) == "bad spec"
     assert user_error_in(RayTaskError(ValueError("a bug"))) is None
+
+
+# -- found while probing the other commands (not in the review's list) -------------------------
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["pit", "random", "random", "-g", "tic_tac_toe", "-n", "2", "--seed", "-1"], "seed -1"),
+        (["play", "random", "-g", "tic_tac_toe", "--seed", "-1"], "seed -1"),
+        (["watch", "random", "random", "-g", "tic_tac_toe", "--seed", "-3"], "seed -3"),
+        (
+            ["pit", "random", "random", "-g", "tic_tac_toe", "--openings", "random:2:100000000"],
+            "give 1 to",
+        ),
+        (["pit", "random", "random", "-g", "tic_tac_toe", "--sprt", "elo0=nan,elo1=5"], "finite"),
+        (["pit", "random", "uct:5", "-g", "tic_tac_toe", "--bootstrap", "10000000000"], "100000"),
+        (["watch", "random", "random", "-g", "tic_tac_toe", "--delay", "inf"], "--delay"),
+        (["pit", "random", "random", "-g", "openspiel:tic_tac_toe(x=1)"], "Unknown parameter"),
+        (["pit", "random", "random", "-g", "tic_tac_toe", "-n", "99999999999999"], "limit"),
+    ],
+)
+def test_more_hostile_options(capsys, args, fragment):
+    start = time.monotonic()
+    code, _, err = run_cli(capsys, *args)
+    assert_one_line_error(code, err, fragment)
+    assert time.monotonic() - start < 60  # the openings and game counts used to run for ever
