@@ -8,6 +8,7 @@ checkpoint from a torn one. Both files are written to a temporary name, fsynced 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from ponder import __version__
 from ponder.errors import PonderError, short
@@ -202,6 +203,53 @@ class CheckpointMeta(BaseModel):
     game: str | None = None
     algorithm: str | None = None
     step: int | None = Field(None, ge=0)
+
+
+class OptimizerMeta(BaseModel):
+    """The JSON half of `optimizer_state_to_tensors`."""
+
+    model_config = ConfigDict(extra="allow", strict=True, allow_inf_nan=False)
+
+    param_groups: list[dict[str, Any]]
+    scalars: dict[str, dict[str, Any]]
+
+
+@functools.cache
+def dataclass_schema(cls: type, nonnegative: bool = True) -> type[BaseModel]:
+    """A strict pydantic model with the fields (types and defaults) of dataclass `cls`, for
+    reading a dataclass back from metadata; with `nonnegative`, every number must be >= 0
+    except fields whose default is negative (a -1 meaning 'never')."""
+    import dataclasses
+    import typing
+
+    hints = typing.get_type_hints(cls)
+    fields: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.default is not dataclasses.MISSING:
+            default: Any = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = Field(default_factory=f.default_factory)
+        else:
+            default = ...
+        kind = hints[f.name]
+        numeric = kind in (int, float)
+        if nonnegative and numeric and not (isinstance(default, int | float) and default < 0):
+            default = Field(... if default is ... else default, ge=0)
+        fields[f.name] = (kind, default)
+    config = ConfigDict(strict=True, allow_inf_nan=False, extra="ignore")
+    return create_model(f"{cls.__name__}Meta", __config__=config, **fields)
+
+
+def dataclass_from_metadata(cls: type, value: Any, where: str, field_name: str) -> Any:
+    """`cls(**value)` for a dataclass stored in metadata under `field_name`, validated by
+    `dataclass_schema`; a wrong or missing field is one line naming `field_name.key`."""
+    schema = dataclass_schema(cls)
+    wrapper = create_model(f"{cls.__name__}Field", **{field_name: (schema, ...)})
+    try:
+        valid = wrapper.model_validate({field_name: value})
+    except ValidationError as exc:
+        raise metadata_error(where, exc) from None
+    return cls(**getattr(valid, field_name).model_dump())
 
 
 def metadata_error(where: str, exc: ValidationError) -> PonderError:

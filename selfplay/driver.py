@@ -21,7 +21,6 @@ does own is the schedule:
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import time
@@ -659,38 +658,11 @@ def raise_user_error(exc: BaseException) -> None:
 
 def counters_from_metadata(checkpoint: Any) -> PipelineCounters:
     """The counters a checkpoint's metadata stores under `pipeline`, validated by type."""
-    from pydantic import ValidationError
+    from ponder.checkpoint import dataclass_from_metadata
 
-    from ponder.checkpoint import metadata_error
-
-    saved = checkpoint.metadata.get("pipeline") or {}
-    if not isinstance(saved, dict):
-        raise PonderError(f"checkpoint {checkpoint.path}: metadata field 'pipeline' is no mapping")
-    known = {k: v for k, v in saved.items() if k in PipelineCounters.__dataclass_fields__}
-    try:
-        valid = _counters_schema().model_validate({"pipeline": known}).pipeline
-    except ValidationError as exc:
-        raise metadata_error(f"checkpoint {checkpoint.path}", exc) from None
-    return PipelineCounters(**valid.model_dump())
-
-
-@functools.cache
-def _counters_schema() -> Any:
-    """A strict pydantic schema with PipelineCounters' fields, each a number >= 0."""
-    from pydantic import BaseModel, ConfigDict, Field, create_model
-
-    kinds = {"int": int, "float": float}
-    config = ConfigDict(strict=True, allow_inf_nan=False, extra="ignore")
-    fields: dict[str, Any] = {
-        name: (kinds[str(f.type)], Field(0, ge=0))
-        for name, f in PipelineCounters.__dataclass_fields__.items()
-    }
-    counters = create_model("PipelineCountersMeta", __config__=config, **fields)
-
-    class Wrapper(BaseModel):
-        pipeline: counters  # type: ignore[valid-type]
-
-    return Wrapper
+    saved = checkpoint.metadata.get("pipeline")
+    where = f"checkpoint {checkpoint.path}"
+    return dataclass_from_metadata(PipelineCounters, saved or {}, where, "pipeline")
 
 
 def check_opponents(cfg: Any, game: Any) -> None:

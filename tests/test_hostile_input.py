@@ -483,3 +483,52 @@ def test_more_hostile_options(capsys, args, fragment):
     code, _, err = run_cli(capsys, *args)
     assert_one_line_error(code, err, fragment)
     assert time.monotonic() - start < 60  # the openings and game counts used to run for ever
+
+
+# -- DQN run directories -----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def dqn_run(tmp_path_factory):
+    from ponder import cli
+
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path_factory.mktemp("dqn") / "run"
+    with pytest.raises(SystemExit) as info:
+        cli.main(
+            [
+                *("train", "dqn", "-c", str(root / "configs/classic/cartpole_dqn.yaml")),
+                *("--out", str(out), "--quiet"),
+                *("--set", "train.total_steps=300", "--set", "train.learning_starts=100"),
+                *("--set", "train.checkpoint_every=300", "--set", "eval.every=300"),
+                *("--set", "eval.episodes=1"),
+            ]
+        )
+    assert info.value.code == 0
+    return out
+
+
+@pytest.mark.parametrize(
+    "change, fragment, watch_fails",
+    [
+        (lambda m: m.pop("counters"), "weights only", False),
+        (lambda m: m["counters"].update(step="many"), "counters.step", False),
+        (lambda m: m["network"].update(stack=0), "network.stack", True),
+        (lambda m: m.update(env=[]), "'env'", True),
+        (lambda m: m["learner"].pop("updates"), "'learner.updates' is missing", True),
+        (lambda m: m.update(rng={"state": 1}), "'rng'", False),
+        (lambda m: m.update(last_eval={"step": 1}), "last_eval", False),
+    ],
+)
+def test_hostile_dqn_metadata(capsys, tmp_path, dqn_run, change, fragment, watch_fails):
+    run = tmp_path / "run"
+    shutil.copytree(dqn_run, run)
+    meta_path = next((run / "checkpoints").glob("ckpt_*.json"))
+    meta = json.loads(meta_path.read_text())
+    change(meta)
+    meta_path.write_text(json.dumps(meta))
+    before = snapshot(run)
+    code, _, err = run_cli(capsys, "train", "dqn", "--resume", str(run), "--set", "seed=3")
+    assert_one_line_error(code, err, fragment)
+    assert snapshot(run) == before  # config.yaml not rewritten with seed=3
+    if watch_fails:
+        code, _, err = run_cli(capsys, "watch", str(run))
+        assert_one_line_error(code, err, fragment)

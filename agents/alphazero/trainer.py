@@ -27,6 +27,7 @@ from ponder.agents.alphazero.network import PolicyValueNet, masked_log_softmax
 from ponder.agents.alphazero.samples import Samples
 from ponder.checkpoint import (
     Checkpoint,
+    OptimizerMeta,
     check_state_shapes,
     load_state_dict_checked,
     metadata_error,
@@ -41,11 +42,6 @@ ALGORITHM = "alphazero"
 
 class _MetaModel(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True, allow_inf_nan=False)
-
-
-class OptimizerMeta(_MetaModel):
-    param_groups: list[dict[str, Any]]
-    scalars: dict[str, dict[str, Any]]
 
 
 class TrainerState(_MetaModel):
