@@ -532,3 +532,23 @@ def test_hostile_dqn_metadata(capsys, tmp_path, dqn_run, change, fragment, watch
     if watch_fails:
         code, _, err = run_cli(capsys, "watch", str(run))
         assert_one_line_error(code, err, fragment)
+
+
+def test_dqn_address_is_checked_before_the_run_directory(capsys, tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    config = str(root / "configs/classic/cartpole_dqn.yaml")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    out = tmp_path / "r"
+    code, _, err = run_cli(
+        capsys, "train", "dqn", "-c", config, "--out", str(out), "--address", f"127.0.0.1:{port}"
+    )
+    assert_one_line_error(code, err, "--actors N")
+    code, _, err = run_cli(
+        capsys,
+        *("train", "dqn", "-c", config, "--out", str(out), "--actors", "1"),
+        *("--address", f"127.0.0.1:{port}"),
+    )
+    assert_one_line_error(code, err, "no Ray cluster answers")
+    assert not out.exists()

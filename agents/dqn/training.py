@@ -295,13 +295,14 @@ def prepare_run(
     overrides: list[str],
     out: str | Path | None = None,
     resume: str | Path | None = None,
+    address: str | None = None,
 ) -> tuple[DQNConfig, RunDir, bool]:
     """(validated config, run directory, whether there is a checkpoint to resume from).
 
     A resumed run reads its own config.yaml; `overrides` still apply (to extend
     `train.total_steps`, say) and the updated config is written back with the next checkpoint.
-    Bad configs, unknown games and unusable output paths fail with one line before any
-    directory is made.
+    Bad configs, unknown games, unusable output paths and a cluster `address` that does not
+    answer fail with one line before any directory is made or touched.
     """
     from ponder.agents.dqn.learner import resolve_device
     from ponder.config import apply_overrides, dump_config, read_yaml, validate_config
@@ -310,10 +311,11 @@ def prepare_run(
     if resume is not None:
         if config is not None or out is not None:
             raise PonderError("--resume continues a run with its own config; drop --config/--out")
-        run = RunDir.open(resume)
+        run = RunDir.open(resume, create_folders=False)
         cfg = validate_config(DQNConfig, apply_overrides(read_yaml(run.config_path()), overrides))
         check_env(cfg.env.type, cfg.env.game, cfg.env.protocol)
         resolve_device(cfg.device)
+        _check_address(cfg, address)
         stem = run.latest_checkpoint()
         if stem is not None:  # the checkpoint's metadata, checked before anything starts
             from ponder.checkpoint import check_expected, read_metadata
@@ -321,15 +323,27 @@ def prepare_run(
             meta = read_metadata(stem)
             check_expected(meta, {"algorithm": ALGORITHM}, stem)
             validate_metadata(meta, f"checkpoint {stem}", resume=True)
+        run.make_folders()
         return cfg, run, stem is not None
     if config is None:
         raise PonderError("give --config configs/atari/<game>.yaml (or --resume RUN_DIR)")
     cfg = validate_config(DQNConfig, apply_overrides(read_yaml(config), overrides))
     game = check_env(cfg.env.type, cfg.env.game, cfg.env.protocol)
     resolve_device(cfg.device)
+    _check_address(cfg, address)
     run = RunDir.create(out, prefix=f"dqn-{game}")
     run.write_config(dump_config(cfg))
     return cfg, run, False
+
+
+def _check_address(cfg: DQNConfig, address: str | None) -> None:
+    if address is None:
+        return
+    if cfg.apex.actors == 0:
+        raise PonderError("--address joins a Ray cluster for Ape-X actors: give --actors N")
+    from ponder.selfplay.cluster import check_reachable
+
+    check_reachable(address)
 
 
 class Stopwatch:
