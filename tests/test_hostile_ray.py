@@ -33,3 +33,27 @@ def test_an_evaluation_that_fails_in_its_actor_stops_with_one_line_and_a_checkpo
     assert "\n" not in message and "checkpoint not found" in message, message
     latest = RunDir(run.path).load_latest()
     assert latest.metadata["step"] >= 20  # the step the run reached, not only the last cadence
+
+
+@pytest.mark.slow
+def test_a_diverging_learner_stops_with_one_line_and_the_last_good_checkpoint(tmp_path):
+    start_local_ray()
+    config = write_config(
+        tmp_path / "c.yaml",
+        # Fine up to step 25, then a learning rate no network survives (finite, so the
+        # config accepts it: only training can tell).
+        tiny_config(
+            train={"lr_schedule": [[0, 0.002], [25, 1e30]]},
+            pipeline={"checkpoint_every": 20, "max_learner_steps": 200},
+        ),
+    )
+    cfg, run, checkpoint = prepare_run(config, [], out=tmp_path / "run")
+    with pytest.raises(PonderError) as info:
+        AZPipeline(cfg, run, checkpoint).run()
+    message = str(info.value)
+    assert "\n" not in message and "training diverged" in message, message
+    latest = RunDir(run.path).load_latest()  # loads: hash, schema and finite weights hold
+    assert latest.metadata["step"] == 20
+    from ponder.checkpoint import nonfinite_tensor
+
+    assert nonfinite_tensor(latest.tensors) is None

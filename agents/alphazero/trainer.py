@@ -111,6 +111,7 @@ class AZTrainer:
         self.rng = np.random.default_rng([cfg.seed, 0xA06])
         self.step = 0
         self.samples_trained = 0
+        self.diverged = ""  # why the weights can no longer be trusted, once they cannot
 
     def _make_optimizer(self) -> torch.optim.Optimizer:
         decay = [p for p in self.net.parameters() if p.dim() > 1]
@@ -162,6 +163,7 @@ class AZTrainer:
             with torch.no_grad():
                 for buffer, saved in zip(self.net.buffers(), saved_buffers, strict=True):
                     buffer.copy_(saved)
+            self.diverged = f"the loss became non-finite at learner step {self.step}"
             raise PonderError(
                 f"training diverged at learner step {self.step}: the loss is "
                 f"{float(total.detach())} (lower train.lr, now {lr:g}); the latest checkpoint "
@@ -176,6 +178,7 @@ class AZTrainer:
         finite = torch.stack([torch.isfinite(p).all() for p in self.net.parameters()]).all()
         if not bool(finite):
             bad = nonfinite_tensor(dict(self.net.named_parameters()))
+            self.diverged = f"weight {bad!r} became non-finite at learner step {self.step}"
             raise PonderError(
                 f"training diverged at learner step {self.step}: weight {bad!r} became NaN or "
                 f"infinite (lower train.lr, now {lr:g}); the latest checkpoint holds the last "
@@ -211,6 +214,10 @@ class AZTrainer:
 
     def checkpoint(self, compute: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict]:
         """Tensors and metadata ready for `RunDir.save_checkpoint(step, tensors, metadata)`."""
+        if self.diverged:
+            # Weights that led to a non-finite loss are not worth resuming from: the run's
+            # latest checkpoint stays the last one written before.
+            raise PonderError(f"not writing a checkpoint: {self.diverged}")
         tensors, extra = self.checkpoint_tensors()
         meta = checkpoint_metadata(self.game, self.cfg, self.step, compute, trainer_state=extra)
         return tensors, meta
