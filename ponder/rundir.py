@@ -75,6 +75,10 @@ def check_output_file(path: str | Path, what: str) -> None:
         if path.is_dir():
             raise PonderError(f"{what} {path} is a directory; give a file name")
         if path.exists():
+            if not path.is_file():
+                # Outputs are written to a temporary file and renamed over the target, which
+                # would replace a device or a pipe (such as /dev/stdout) with a plain file.
+                raise PonderError(f"{what} {path} is not a regular file; give a file name")
             if not os.access(path, os.W_OK) or not os.access(path.absolute().parent, os.W_OK):
                 raise PonderError(f"{what} {path} is not writable")
             return

@@ -552,3 +552,17 @@ def test_dqn_address_is_checked_before_the_run_directory(capsys, tmp_path):
     )
     assert_one_line_error(code, err, "no Ray cluster answers")
     assert not out.exists()
+
+
+def test_outputs_that_are_not_regular_files_are_refused(capsys, tmp_path, monkeypatch):
+    """Outputs are renamed into place: a FIFO (or, run as root, /dev/full) would be replaced."""
+    import os
+
+    stop_before_games(monkeypatch)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    code, _, err = run_cli(
+        capsys, "pit", "random", "random", "-g", "tic_tac_toe", "--json", str(fifo)
+    )
+    assert_one_line_error(code, err, "not a regular file")
+    assert fifo.is_fifo()
