@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast lint bench clean
+.PHONY: setup browser demo test test-fast lint bench clean
 
 setup: $(STAMP)
 
@@ -19,10 +19,17 @@ $(STAMP): pyproject.toml
 	$(PIP) install --quiet -e ".[dev,bench]"
 	@touch $(STAMP)
 
+# The HTML replay test drives Debian's chromium through Debian's chromedriver; nothing downloads
+# a browser build. Installed only when missing (CI is a clean Debian machine running as root).
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; \
+	fi
+
 demo: setup
 	$(VENV)/bin/ponder demo
 
-test: setup
+test: setup browser
 	$(PY) -m pytest -q
 
 test-fast: setup

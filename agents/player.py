@@ -21,6 +21,9 @@ class MoveInfo:
     q: np.ndarray | None = None
     prior: np.ndarray | None = None
     root_value: np.ndarray | None = None  # (batch,), from the mover's view
+    # (batch,) network evaluations spent on this move: the test-time compute `ponder think`
+    # counts (None for players without a network).
+    evaluations: np.ndarray | None = None
 
 
 @runtime_checkable

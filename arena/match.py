@@ -31,7 +31,9 @@ from ponder.arena.ratings import (
 from ponder.arena.sprt import SprtConfig, SprtState, check_sprt, sprt_state
 from ponder.errors import PonderError
 
-TOP_MOVES = 5  # moves kept per position in game records
+# Moves kept per position in game records: enough for a viewer's heat map on the small boards
+# (all of tic-tac-toe's and connect four's), the strongest candidates on the big ones.
+TOP_MOVES = 12
 
 DEFAULT_BATCH_GAMES = 64  # games advanced together in one batch of a match
 MAX_GAMES = 10_000_000  # per match: a week of the fastest players; more is a typo
@@ -63,6 +65,12 @@ class GameResult:
     moves: list[int]  # every move from the initial position, opening included
     outcome: float  # for player 0 (the first mover): +1, 0, -1
     stats: list[dict] | None = None  # per move after the opening, when recorded
+    # Moves each player made after the opening, and the network evaluations it reported
+    # spending on them (0 for players without a network): the test compute `ponder think` counts.
+    moves_a: int = 0
+    moves_b: int = 0
+    evaluations_a: int = 0
+    evaluations_b: int = 0
 
     @property
     def pair(self) -> int:
@@ -83,8 +91,12 @@ def _derive_seed(*keys: int) -> int:
     return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(1, np.uint32)[0])
 
 
-def _top_moves(game: Any, info: MoveInfo, k: int, state: Any, count: int) -> list[dict]:
-    """The mover's most visited moves (or most likely, without visits) with their statistics."""
+def top_moves(
+    game: Any, info: MoveInfo, k: int, state: Any, count: int, played: int | None = None
+) -> list[dict]:
+    """The mover's most visited moves (or most likely, without visits) with their statistics;
+    the `played` move is added last when ties or a sampled move leave it out of the first
+    `count`, so a viewer can always show the statistics of the move that was made."""
     from ponder.agents.players import move_to_text
 
     key = info.visits if info.visits is not None else info.prior
@@ -92,6 +104,8 @@ def _top_moves(game: Any, info: MoveInfo, k: int, state: Any, count: int) -> lis
         return []
     row = np.asarray(key[k], dtype=np.float64)
     order = [int(a) for a in np.argsort(-row, kind="stable")[:count] if row[a] > 0]
+    if played is not None and played not in order and 0 <= played < len(row):
+        order.append(int(played))
     out = []
     for a in order:
         entry: dict[str, Any] = {"move": move_to_text(game, a, state), "action": a}
@@ -147,6 +161,8 @@ def play_games(
     stats: list[list[dict] | None] = [[] if record else None for _ in range(n)]
     a_seat = np.array([0 if s.a_first else 1 for s in setups], dtype=np.int64)
     results: list[GameResult | None] = [None] * n
+    moves = np.zeros((n, 2), dtype=np.int64)  # per game: A's and B's moves after the opening
+    spent = np.zeros((n, 2), dtype=np.int64)  # and the evaluations they reported
 
     def finish(i: int) -> None:
         done[i] = True
@@ -162,6 +178,7 @@ def play_games(
             histories[i],
             float(outcome[i]),
             stats[i],
+            *(int(x) for x in (moves[i, 0], moves[i, 1], spent[i, 0], spent[i, 1])),
         )
         if on_game_end is not None:
             on_game_end(results[i])
@@ -185,6 +202,9 @@ def play_games(
             if len(rows) == 0:
                 continue
             actions, info = player.act(states[rows], [histories[i] for i in rows], rows)
+            moves[rows, side] += 1
+            if info is not None and info.evaluations is not None:
+                spent[rows, side] += np.asarray(info.evaluations, dtype=np.int64)
             for k, i in enumerate(rows):
                 action = int(actions[k])
                 state = states[i]
@@ -194,7 +214,7 @@ def play_games(
                         f"{setups[i].index} after moves {histories[i]}"
                     )
                 if record or on_move is not None:
-                    top = _top_moves(game, info, k, state, TOP_MOVES) if info else []
+                    top = top_moves(game, info, k, state, TOP_MOVES, action) if info else []
                     value = (
                         float(info.root_value[k])
                         if info is not None and info.root_value is not None
@@ -205,6 +225,9 @@ def play_games(
                         entry: dict[str, Any] = {"ply": len(histories[i]), "player": player.spec}
                         if top:
                             entry["top"] = top
+                        if info is not None and info.visits is not None:
+                            # The whole search, so shares stay right when `top` is cut short.
+                            entry["visits_total"] = int(np.asarray(info.visits[k]).sum())
                         if value is not None:
                             entry["value"] = round(value, 4)
                         stats[i].append(entry)  # type: ignore[union-attr]

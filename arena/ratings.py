@@ -13,7 +13,8 @@ Joint ratings (`fit_ratings`) maximise the likelihood over every game of a tourn
 anchored to one player at 0. A perfect score has no finite maximum, so a small prior adds
 `prior_draws` virtual drawn games to every pairing that was played (BayesElo's device); it pulls
 every gap slightly toward 0 and keeps 100-0 results finite. Confidence intervals come from a
-bootstrap that resamples game pairs within each pairing.
+bootstrap that resamples game pairs within each pairing, or, where a tournament refits after
+every batch of games (`ponder think`), from the inverse Fisher information (`covariance`).
 """
 
 from __future__ import annotations
@@ -138,6 +139,7 @@ class RatingTable:
     anchor: str
     prior_draws: float
     bootstrap: int
+    cov: np.ndarray | None = None  # Elo² covariance, when the intervals are Fisher intervals
 
     def order(self) -> list[int]:
         return sorted(range(len(self.players)), key=lambda i: -self.rating[i])
@@ -148,6 +150,7 @@ class RatingTable:
             "model": "logistic Elo, draw = half win + half loss, joint maximum likelihood",
             "prior_draws": self.prior_draws,
             "bootstrap": self.bootstrap,
+            "intervals": "fisher" if self.cov is not None else "bootstrap",
             "players": [
                 {
                     "player": self.players[i],
@@ -172,6 +175,19 @@ def _aggregate(
     return ij, games, points
 
 
+def _fisher(num_players: int, ij: np.ndarray, games: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """The log-likelihood's negative Hessian at `r` (natural-log units)."""
+    i, j = ij[:, 0], ij[:, 1]
+    p = 1.0 / (1.0 + np.exp(-(r[i] - r[j])))
+    w = games * p * (1.0 - p)
+    hess = np.zeros((num_players, num_players))
+    np.add.at(hess, (i, i), w)
+    np.add.at(hess, (j, j), w)
+    np.add.at(hess, (i, j), -w)
+    np.add.at(hess, (j, i), -w)
+    return hess
+
+
 def _fit(
     num_players: int, ij: np.ndarray, games: np.ndarray, points: np.ndarray, anchor: int
 ) -> np.ndarray:
@@ -193,13 +209,7 @@ def _fit(
         grad = np.zeros(num_players)
         np.add.at(grad, i, resid)
         np.add.at(grad, j, -resid)
-        w = games * p * (1.0 - p)
-        hess = np.zeros((num_players, num_players))
-        np.add.at(hess, (i, i), w)
-        np.add.at(hess, (j, j), w)
-        np.add.at(hess, (i, j), -w)
-        np.add.at(hess, (j, i), -w)
-        h = hess[np.ix_(free, free)]
+        h = _fisher(num_players, ij, games, r)[np.ix_(free, free)]
         g = grad[free]
         try:
             step = np.linalg.solve(h, g)
@@ -217,6 +227,27 @@ def _fit(
         if np.max(np.abs(t * step)) < 1e-10:
             break
     return r
+
+
+def covariance(
+    num_players: int, ij: np.ndarray, games: np.ndarray, rating_elo: np.ndarray, anchor: int
+) -> np.ndarray:
+    """Covariance of the ratings (Elo²) from the inverse Fisher information, anchor fixed at 0.
+
+    The normal approximation to the likelihood around its maximum: cheap enough to refit after
+    every batch, and exact for linear combinations (an Elo difference, an interpolation between
+    two budgets), whose variance is c' Σ c. Games are treated as independent, which for
+    colour-swapped pairs overstates the variance slightly (the pair's two games are negatively
+    correlated when the opening favours one side), so the intervals err wide."""
+    free = np.array([k for k in range(num_players) if k != anchor], dtype=np.int64)
+    hess = _fisher(num_players, ij, games, rating_elo / ELO_SCALE)[np.ix_(free, free)]
+    cov = np.zeros((num_players, num_players))
+    try:
+        inner = np.linalg.inv(hess)
+    except np.linalg.LinAlgError:
+        inner = np.linalg.pinv(hess)
+    cov[np.ix_(free, free)] = inner * ELO_SCALE**2
+    return cov
 
 
 def _check_connected(players: list[str], ij: np.ndarray, anchor: int) -> None:
@@ -246,11 +277,13 @@ def fit_ratings(
     bootstrap: int = 200,
     seed: int = 0,
     players: Sequence[str] | None = None,
+    fisher: bool = False,
 ) -> RatingTable:
     """Joint maximum-likelihood Elo ratings of every player in `pairings`.
 
     `anchor` is held at 0 (default: `random` when present, else the first player). With
-    `bootstrap` > 0 the 95% intervals come from refitting on resampled game pairs.
+    `bootstrap` > 0 the 95% intervals come from refitting on resampled game pairs; with
+    `fisher` they are rating -+ 1.96 sd from `covariance` instead (kept in `table.cov`).
     """
     if not 0 <= bootstrap <= MAX_BOOTSTRAP:
         raise PonderError(f"bootstrap {bootstrap} must be 0 to {MAX_BOOTSTRAP:,} resamples")
@@ -273,7 +306,12 @@ def fit_ratings(
     rating = _fit(len(names), ij, games + prior_games, points + prior_games / 2, a) * ELO_SCALE
 
     lower, upper = rating.copy(), rating.copy()
-    if bootstrap > 0 and played:
+    cov = None
+    if fisher:
+        cov = covariance(len(names), ij, games + prior_games, rating, a)
+        half = Z95 * np.sqrt(np.maximum(np.diag(cov), 0.0))
+        lower, upper = rating - half, rating + half
+    elif bootstrap > 0 and played:
         rng = np.random.default_rng(seed)
         samples = np.empty((bootstrap, len(names)))
         penta = np.array([p.pentanomial for p in played], dtype=np.float64)
@@ -310,5 +348,6 @@ def fit_ratings(
         points=per_points,
         anchor=anchor,
         prior_draws=float(prior_draws),
-        bootstrap=int(bootstrap),
+        bootstrap=0 if fisher else int(bootstrap),
+        cov=cov,
     )

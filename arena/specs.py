@@ -7,8 +7,11 @@
     openspiel:mcts:N[:c=C][:rollouts=R][:solve=1]
                                 OpenSpiel's C++ MCTSBot with random rollouts (c: 2.0, R: 1)
     human                       you, at the terminal
-    PATH@N[:t=T]                an AlphaZero checkpoint searching N simulations per move
-                                (@0: the raw policy network); t: move temperature (default 0)
+    PATH@N[:t=T][:root=R][:adapt=K]
+                                an AlphaZero checkpoint searching N simulations per move
+                                (@0: the raw policy network); t: move temperature (default 0);
+                                root: puct or gumbel (default: the run's config); adapt: spend
+                                N on a typical move and up to K*N where the move is unsettled
 
 PATH is a checkpoint stem or either of its files (`runs/c4/checkpoints/ckpt_000200`, with or
 without `.safetensors`/`.json`). The spec string itself names the player in tables and ratings
@@ -29,8 +32,9 @@ KINDS = "random, uct:N, solver, solver:first, minimax, openspiel:mcts:N, human, 
 # ASCII digits only: str.isdigit and \d also accept other scripts' digits and superscripts,
 # which int() then refuses (or reads as a number the user did not type).
 _CHECKPOINT = re.compile(
-    r"^(?P<path>.+)@(?P<sims>[0-9]+)(?::t=(?P<temp>[0-9]*\.?[0-9]+))?$", re.ASCII | re.DOTALL
+    r"^(?P<path>.+)@(?P<sims>[0-9]+)(?P<options>(?::[^:@]*)*)$", re.ASCII | re.DOTALL
 )
+ROOTS = ("puct", "gumbel")
 # Search budgets beyond this are not a player anyone can wait for (UCT runs about 1M
 # simulations a second); the cap also keeps the trees' size a number the machine can hold.
 MAX_SIMULATIONS = 10_000_000
@@ -53,6 +57,9 @@ def _options(spec: str, items: list[str], allowed: dict[str, type]) -> dict[str,
             if raw.lower() not in ("0", "1", "true", "false", "yes", "no"):
                 raise PonderError(f"player spec {spec!r}: {key}= takes 0 or 1")
             out[key] = raw.lower() in ("1", "true", "yes")
+            continue
+        if kind is str:
+            out[key] = raw
             continue
         pattern = r"[0-9]+" if kind is int else r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
         if not re.fullmatch(pattern, raw, re.ASCII):
@@ -125,12 +132,27 @@ def _checkpoint(spec: str, game: Any) -> Player:
     match = _CHECKPOINT.match(spec)
     if match is None:
         raise PonderError(
-            f"player spec {spec!r}: a checkpoint is PATH@N or PATH@N:t=T "
+            f"player spec {spec!r}: a checkpoint is PATH@N[:t=T][:root=puct|gumbel][:adapt=K] "
             "(N simulations, 0 = raw policy; T temperature)"
         )
     path = match["path"]
     sims = _at_most(spec, "simulations", int(match["sims"]), MAX_SIMULATIONS)
-    temperature = float(match["temp"]) if match["temp"] else 0.0
+    items = [item for item in match["options"].split(":") if item]
+    opts = _options(spec, items, {"t": float, "root": str, "adapt": float})
+    temperature = opts.get("t", 0.0)
+    if not 0.0 <= temperature < float("inf"):
+        raise PonderError(f"player spec {spec!r}: t must be a finite number >= 0")
+    root = opts.get("root")
+    if root is not None and root not in ROOTS:
+        raise PonderError(f"player spec {spec!r}: root must be puct or gumbel")
+    adapt = opts.get("adapt", 0.0)
+    if "adapt" in opts and not 1.0 < adapt <= 64.0:
+        raise PonderError(
+            f"player spec {spec!r}: adapt is the most a move may take, as a "
+            "multiple of N: above 1 and at most 64"
+        )
+    if "adapt" in opts and sims == 0:
+        raise PonderError(f"player spec {spec!r}: an adaptive budget needs N > 0 simulations")
     stem = checkpoint_stem(path)
     meta = read_metadata(stem)  # one-line errors for a missing or unreadable checkpoint
     check_expected(meta, {"game": game.name}, stem)
@@ -141,9 +163,27 @@ def _checkpoint(spec: str, game: Any) -> Player:
             f"player spec {spec!r}: checkpoint players need ponder.agents.alphazero.player, "
             "which this installation lacks"
         ) from None
-    player = load_checkpoint_player(str(stem), sims, temperature, game)
+    player = load_checkpoint_player(str(stem), sims, temperature, game, root=root, adapt=adapt)
     player.spec = spec
     return player
+
+
+def with_budget(spec: str, simulations: int) -> str:
+    """The same player searching `simulations` per move (`uct:1000` -> `uct:800`, `PATH@64` ->
+    `PATH@800`); a one-line error for players that have no search budget."""
+    text = spec.strip()
+    if simulations < 0 or (simulations == 0 and "@" not in text):
+        raise PonderError(f"{text}: the budget must be positive (0 only for a checkpoint)")
+    match = _CHECKPOINT.match(text)
+    if match is not None:
+        temp = f":t={match['temp']}" if match["temp"] else ""
+        return f"{match['path']}@{simulations}{temp}"
+    parts = text.split(":")
+    where = {"uct": 1, "openspiel": 2}.get(parts[0].lower())
+    if where is None or len(parts) <= where:
+        raise PonderError(f"{text} has no search budget to change")
+    parts[where] = str(simulations)
+    return ":".join(parts)
 
 
 def looks_like_checkpoint(spec: str) -> bool:

@@ -112,6 +112,9 @@ class OpenSpielGame:
     state_len: int = 0  # states are pyspiel.State objects, not rows
     state_dtype: Any = object
     extras: dict[str, Any] = field(default_factory=dict)
+    # OpenSpiel does not say how to draw its boards: viewers show `render`'s text instead.
+    cells: Any = None
+    layout: str = "text"
 
     @property
     def num_symmetries(self) -> int:

@@ -37,6 +37,7 @@ COMMAND_MODULES = [
     "ponder.commands_train_az",  # train az
     "ponder.commands_train_dqn",  # train dqn
     "ponder.commands_demo",  # demo
+    "ponder.commands_think",  # think
 ]
 
 

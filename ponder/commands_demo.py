@@ -4,13 +4,15 @@ AlphaZero learns tic-tac-toe from scratch on a local Ray (self-play workers, rep
 learner, evaluator) until its play is perfect, checked exhaustively: in every position it can
 reach in either seat against any opponent, its move at the evaluation budget is one the exact
 minimax rates optimal (`ponder.arena.perfect`). Then that checkpoint plays the baselines
-through the arena and the table is printed.
+through the arena and the table is printed. Last, a small `ponder think` of the run rates its
+early, middle and final networks at search budgets 0 to 16: what search ("System 2") adds to
+the raw policy ("System 1") at each stage of training.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -41,6 +43,9 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         minutes: Annotated[
             float, typer.Option(min=0.5, help="Cap on the training time, in minutes.")
         ] = 8.0,
+        think: Annotated[
+            bool, typer.Option(help="End with a small `ponder think` of the run.")
+        ] = True,
     ) -> None:
         """Train tic-tac-toe to perfect play on local Ray, then pit it against the baselines."""
         import torch
@@ -92,9 +97,45 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             for baseline in BASELINES
         ]
         console.print(match_table(matches, title=f"{player} against the baselines"))
+        if think:
+            think_about(summary.run, console)
         console.print(f"run directory: {summary.run}")
         console.print(
             f"play against it: ponder play --game tic_tac_toe {player}   "
             f"curves: tensorboard --logdir {summary.run / 'tb'}",
             highlight=False,
         )
+
+
+def think_about(run: Path, console: Any) -> None:
+    """System 1 against System 2 on the demo run: four checkpoints at budgets 0..16."""
+    from ponder.arena.think.main import run_study
+    from ponder.arena.think.report import budget_table
+    from ponder.arena.think.study import StudyOptions
+
+    out = run / "think"
+    references = ["random", "uct:10", "uct:100", "solver"]
+    command = (
+        f"ponder think {run} --checkpoints 4 --max-budget 16 --references "
+        f"{','.join(references)} --ci 100 --max-games 3000 --positions 0"
+    )
+    console.print(
+        f"[bold]ponder think[/bold]: what search buys at each stage of training ({command})"
+    )
+    options = StudyOptions(
+        run=run,
+        out=out,
+        checkpoints=4,
+        max_budget=16,
+        references=references,
+        ci=100.0,
+        max_games=3000,
+        positions=0,
+    )
+    results = run_study(options, command, progress=True)
+    console.print(budget_table(results))
+    console.print(
+        f"{results['games']} games, stopped: {results['stop_reason']}. "
+        f"Plot: {out / 'elo_vs_test_compute.png'}; report: {out / 'report.md'}",
+        highlight=False,
+    )

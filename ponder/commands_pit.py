@@ -45,6 +45,17 @@ def _check_outputs(game: Any, sgf: Path | None, **files: Path | None) -> None:
             check_output_file(path, "--" + option.replace("_", "-"))
 
 
+def _write_html(path: Path, records: list[dict[str, Any]]) -> None:
+    from ponder.arena.replay_html import write_replay_dir, write_replay_html
+
+    if path.suffix.lower() in (".html", ".htm"):
+        write_replay_html(path, records)
+        typer.echo(f"wrote {path} ({len(records)} games)")
+    else:
+        write_replay_dir(path, records)
+        typer.echo(f"wrote {len(records)} pages and index.html to {path}/")
+
+
 def register(app: typer.Typer, train_app: typer.Typer) -> None:
     @app.command(epilog=PIT_EPILOG)
     def pit(
@@ -98,6 +109,13 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         sgf: Annotated[
             Path | None, typer.Option(help="Write every game as SGF (hex, openspiel:go).")
         ] = None,
+        html: Annotated[
+            Path | None,
+            typer.Option(
+                help="HTML replays with every search: NAME.html, one page with a game list; "
+                "else a folder with one page per game and an index."
+            ),
+        ] = None,
         ratings_file: Annotated[
             Path | None,
             typer.Option(help="Add the games to this ratings file and rate on its whole history."),
@@ -114,7 +132,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         """Pit players against each other: W/D/L, Elo with 95% intervals, LOS, SPRT, ratings."""
         from ponder.arena.ledger import RatingsLedger
         from ponder.arena.match import play_match
-        from ponder.arena.records import write_records, write_sgf
+        from ponder.arena.records import game_record, write_records, write_sgf
         from ponder.arena.report import (
             make_console,
             match_table,
@@ -139,7 +157,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
                 raise PonderError("pit plays many games at once; to play yourself use ponder play")
             make_player(spec, game)  # every spec is checked before any game is played
         ledger = RatingsLedger.load(ratings_file, game.name) if ratings_file else None
-        record = True if (games_out or sgf) else None
+        record = True if (games_out or sgf or html) else None
         console = make_console()
         payload: dict[str, Any] = {"command": " ".join(["ponder", *sys.argv[1:]]), "mode": mode}
         if mode == "head-to-head":
@@ -195,6 +213,45 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             write_records(games_out, matches, game)
         if sgf:
             write_sgf(sgf, matches, game)
+        if html:
+            _write_html(html, [game_record(m, g, game) for m in matches for g in m.games])
+
+    @app.command()
+    def replay(
+        records_path: Annotated[
+            Path,
+            typer.Argument(
+                help="Game records (JSON lines) from pit --games-out, or a run's games/*.jsonl."
+            ),
+        ],
+        html: Annotated[
+            Path,
+            typer.Option(help="NAME.html: one page with a game list; else a folder, one per game."),
+        ],
+        index: Annotated[
+            list[int] | None,
+            typer.Option(help="Only these records (0 = the first line); repeat for more."),
+        ] = None,
+        last: Annotated[
+            int | None, typer.Option(help="Only the last N records (e.g. the newest self-play).")
+        ] = None,
+    ) -> None:
+        """Turn game records written earlier into HTML replays: board, moves, search, values."""
+        from ponder.arena.records import read_records
+
+        records = read_records(records_path)
+        if index:
+            bad = [i for i in index if not 0 <= i < len(records)]
+            if bad:
+                raise PonderError(f"--index {bad[0]}: {records_path} holds {len(records)} records")
+            records = [records[i] for i in index]
+        if last is not None:
+            if last < 1:
+                raise PonderError("--last takes a positive number")
+            records = records[-last:]
+        if not records:
+            raise PonderError(f"{records_path} holds no game records")
+        _write_html(html, records)
 
     @app.command()
     def ratings(

@@ -14,21 +14,6 @@ from ponder.errors import PonderError
 SEATS = {"first": True, "1": True, "x": True, "second": False, "2": False, "o": False}
 
 
-def _top_line(event: Any, count: int) -> str:
-    """`d 310v Q+0.25 P0.14 | c 40v ...` for the mover's most visited moves."""
-    parts = []
-    for entry in event.top[:count]:
-        bits = [entry["move"]]
-        if "visits" in entry:
-            bits.append(f"{entry['visits']}v")
-        if "q" in entry:
-            bits.append(f"Q{entry['q']:+.2f}")
-        if "prior" in entry:
-            bits.append(f"P{entry['prior']:.2f}")
-        parts.append(" ".join(bits))
-    return " | ".join(parts)
-
-
 def _result_text(outcome: float, first: str, second: str) -> str:
     if outcome > 0:
         return f"{first} (first) wins"
@@ -37,10 +22,23 @@ def _result_text(outcome: float, first: str, second: str) -> str:
     return "draw"
 
 
-def _single_game(game: Any, first: Any, second: Any, seed: int, on_move: Any) -> Any:
+def _single_game(
+    game: Any, first: Any, second: Any, seed: int, on_move: Any, record: bool = False
+) -> Any:
     from ponder.arena.match import GameSetup, play_games
 
-    return play_games(game, first, second, [GameSetup(0, (), True)], seed, on_move=on_move)[0]
+    setups = [GameSetup(0, (), True)]
+    return play_games(game, first, second, setups, seed, record=record, on_move=on_move)[0]
+
+
+def _output_path(path: Path, run_dir: Path | None, out: Path | None) -> Path:
+    """Where a DQN watch writes `path`: as given when absolute, else under `--out`, else under
+    the run's own videos/ folder."""
+    if path.is_absolute():
+        return path
+    if out is not None:
+        return out / path
+    return (run_dir / "videos" / path) if run_dir is not None else path
 
 
 def _watch_dqn(
@@ -50,16 +48,28 @@ def _watch_dqn(
     seed: int,
     max_frames: int | None,
     gif: Path | None,
+    video: Path | None,
+    overlay: bool,
+    out: Path | None,
 ) -> None:
     from ponder.agents.dqn.watch import load_run, watch
 
+    if overlay and video is None:
+        raise PonderError("--overlay draws on the video: give --video NAME.mp4 too")
+    if video is not None and video.suffix.lower() != ".mp4":
+        raise PonderError(f"--video {video}: the video is written as MP4 (name it .mp4)")
     run = load_run(target)
     cfg = run.cfg
+    run_dir = run.checkpoint.parent.parent
+    gif = _output_path(gif, run_dir, out) if gif is not None else None
+    video = _output_path(video, run_dir, out) if video is not None else None
     typer.echo(
         f"{cfg.env.game} ({cfg.env.protocol} protocol), checkpoint {run.checkpoint.name} "
         f"at step {run.step}"
     )
-    result, frames = watch(run, episodes, epsilon, seed, max_frames, gif)
+    result, frames, video_frames = watch(
+        run, episodes, epsilon, seed, max_frames, gif, video, overlay
+    )
     for i, (ret, length) in enumerate(zip(result.returns, result.lengths, strict=True), 1):
         typer.echo(f"episode {i}: return {ret:g} in {length} agent steps")
     typer.echo(
@@ -68,6 +78,60 @@ def _watch_dqn(
     )
     if gif is not None:
         typer.echo(f"wrote {gif} ({frames} frames)")
+    if video is not None:
+        typer.echo(f"wrote {video} ({video_frames} frames)")
+
+
+def _watch_board(
+    game: Any,
+    first: Any,
+    second: Any,
+    seed: int,
+    delay: float,
+    top: int,
+    step: bool,
+    plain: bool,
+) -> Any:
+    """One game, drawn live (rich, redrawn in place) on a terminal, as lines of text otherwise
+    or with `plain`. `step` waits for Enter after each move (q + Enter stops waiting)."""
+    import sys
+
+    from rich.console import Console
+
+    from ponder.arena.live_view import move_panel
+    from ponder.arena.play_session import top_line
+
+    console = Console()
+    live = console.is_terminal and not plain
+    names = (first.spec, second.spec)
+    stepping = step
+
+    def on_move(event: Any) -> None:
+        nonlocal stepping
+        after = event.state_before  # a copy of the position: play the move on it to show
+        game.play(after, event.action)
+        if live:
+            console.clear()
+            console.print(move_panel(game, event, after, names, top))
+        else:
+            side = "first" if event.mover == 0 else "second"
+            line = f"{event.ply + 1:>3}. {event.player} ({side}) plays {event.text}"
+            if event.value is not None:
+                line += f"   value {event.value:+.2f}"
+            typer.echo(line)
+            if top and event.top:
+                typer.echo(f"     top: {top_line(event.top, top)}")
+            typer.echo(game.render(after))
+        if stepping:
+            typer.echo("Enter: next move, q Enter: play on without stopping", err=True)
+            if sys.stdin.readline().strip().lower() in ("q", "quit"):
+                stepping = False
+        elif delay:
+            time.sleep(delay)
+
+    if not live:
+        typer.echo(f"{game.name}: {first.spec} (first) vs {second.spec} (second)")
+    return _single_game(game, first, second, seed, on_move, record=True)
 
 
 def register(app: typer.Typer, train_app: typer.Typer) -> None:
@@ -80,34 +144,29 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         ] = "first",
         seed: Annotated[int, typer.Option(help="Seed of the opponent's randomness.")] = 0,
     ) -> None:
-        """Play a game against any player; moves in the game's notation, `quit` to stop."""
-        from ponder.agents.players import HumanPlayer, HumanQuit
-        from ponder.arena.openings import replay
-        from ponder.arena.specs import check_player_for_game, make_player
+        """Play a game against any player, in the game's notation; `hint` shows the player's
+        top moves and value for your position, `undo` takes back your last move, `sims N`
+        changes its search budget, `quit` (or end of input) stops."""
+        from ponder.arena.play_session import PlaySession
         from ponder.envs.registry import get_game
 
         if colour.lower() not in SEATS:
             raise PonderError(f"--colour {colour!r}: use first or second")
         game = get_game(game_name)
-        bot = make_player(opponent, game)
-        check_player_for_game(bot, game)
-        human = HumanPlayer(spec="you")
         you_first = SEATS[colour.lower()]
-        first, second = (human, bot) if you_first else (bot, human)
 
-        def on_move(event: Any) -> None:
-            if event.player != "you":
-                side = "first" if event.mover == 0 else "second"
-                typer.echo(f"{bot.spec} ({side}) plays {event.text}")
-
-        typer.echo(f"{game.name}: you move {'first' if you_first else 'second'}")
-        try:
-            result = _single_game(game, first, second, seed, on_move)
-        except HumanQuit:
+        session = PlaySession(game, opponent, you_first, seed, read=input, write=typer.echo)
+        typer.echo(
+            f"{game.name}: you move {'first' if you_first else 'second'} against "
+            f"{session.bot.spec}; type a move, hint, undo, sims N or quit"
+        )
+        result = session.run()
+        if result.outcome is None:
             typer.echo("game abandoned")
             return
-        typer.echo(game.render(replay(game, result.moves)))
-        typer.echo(_result_text(result.outcome, first.spec, second.spec))
+        typer.echo(game.render(session.state))
+        first, second = ("you", result.bot_spec) if you_first else (result.bot_spec, "you")
+        typer.echo(_result_text(result.outcome, first, second))
 
     @app.command()
     def watch(
@@ -124,6 +183,16 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             float, typer.Option(help="Seconds to pause after each move.", min=0, max=3600)
         ] = 0.5,
         top: Annotated[int, typer.Option(help="Top moves shown per move.", min=0)] = 3,
+        step: Annotated[
+            bool, typer.Option("--step", help="Wait for Enter after each move.")
+        ] = False,
+        plain: Annotated[
+            bool, typer.Option("--plain", help="Print moves as lines, not a live board.")
+        ] = False,
+        html: Annotated[
+            Path | None,
+            typer.Option(help="Also write the game, with every search, as an HTML replay."),
+        ] = None,
         seed: Annotated[int, typer.Option(help="Seed of the players' randomness.")] = 0,
         episodes: Annotated[int, typer.Option(help="DQN: episodes to play.", min=1)] = 1,
         epsilon: Annotated[
@@ -134,24 +203,44 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             int | None,
             typer.Option(help="DQN: emulator frames per episode (default: the run's cap).", min=1),
         ] = None,
+        video: Annotated[
+            Path | None,
+            typer.Option(help="DQN: an MP4 of the episodes in colour (relative: in RUN/videos/)."),
+        ] = None,
+        overlay: Annotated[
+            bool, typer.Option("--overlay", help="DQN: draw the Q-values beside the video.")
+        ] = False,
         gif: Annotated[
-            Path | None, typer.Option(help="DQN: save the first episode as an animated GIF.")
+            Path | None,
+            typer.Option(help="DQN: the first episode's agent frames as an animated GIF."),
+        ] = None,
+        out: Annotated[
+            Path | None,
+            typer.Option(help="DQN: folder for relative --video/--gif names (default RUN/videos)."),
         ] = None,
     ) -> None:
-        """Watch two players play one game, with each mover's top moves (visits, Q, prior); or,
-        given a DQN run directory or checkpoint, watch it play Atari episodes."""
+        """Watch two players play one game: a live board with each mover's top moves (visits,
+        Q, prior) and value, optionally saved as an HTML replay; or, given a DQN run directory
+        or checkpoint, watch it play Atari episodes, optionally saved as MP4 or GIF."""
         from ponder.agents.dqn.watch import is_dqn_target
 
         if is_dqn_target(player_a):
             if player_b is not None or game_name is not None:
                 raise PonderError("a DQN run plays its own game: drop the second player and -g")
-            _watch_dqn(player_a, episodes, epsilon, seed, max_frames, gif)
+            if html is not None:
+                raise PonderError("--html replays board games; for Atari use --video")
+            _watch_dqn(player_a, episodes, epsilon, seed, max_frames, gif, video, overlay, out)
             return
         if player_b is None or game_name is None:
             raise PonderError(
                 "watch needs two players and a game (ponder watch uct:1000 random -g "
                 "connect_four), or a DQN run directory (ponder watch runs/dqn-breakout-...)"
             )
+        if video is not None or gif is not None or overlay or out is not None:
+            raise PonderError("--video, --gif, --overlay and --out are for DQN runs; use --html")
+        from ponder.arena.match import MatchResult
+        from ponder.arena.records import game_record
+        from ponder.arena.replay_html import write_replay_html
         from ponder.arena.specs import check_player_for_game, make_player
         from ponder.envs.registry import get_game
 
@@ -162,23 +251,11 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             second.spec = f"{second.spec} (2)"  # two names, so the display can tell them apart
         for p in (first, second):
             check_player_for_game(p, game)
-
-        def on_move(event: Any) -> None:
-            side = "first" if event.mover == 0 else "second"
-            line = f"{event.ply + 1:>3}. {event.player} ({side}) plays {event.text}"
-            if event.value is not None:
-                line += f"   value {event.value:+.2f}"
-            typer.echo(line)
-            if top and event.top:
-                typer.echo(f"     top: {_top_line(event, top)}")
-            after = event.state_before  # a copy of the position: play the move on it to show
-            game.play(after, event.action)
-            typer.echo(game.render(after))
-            if delay:
-                time.sleep(delay)
-
-        typer.echo(f"{game.name}: {first.spec} (first) vs {second.spec} (second)")
-        result = _single_game(game, first, second, seed, on_move)
+        result = _watch_board(game, first, second, seed, delay, top, step, plain)
         typer.echo(
             f"{_result_text(result.outcome, first.spec, second.spec)} in {len(result.moves)} moves"
         )
+        if html is not None:
+            match = MatchResult(game.name, first.spec, second.spec, seed, "none", [result], 1)
+            write_replay_html(html, [game_record(match, result, game)])
+            typer.echo(f"wrote {html}")

@@ -5,6 +5,7 @@
     <run>/tb/                  TensorBoard event files (the same scalars)
     <run>/checkpoints/         ckpt_<step>.safetensors + .json, and latest.json pointing at one
     <run>/games/               sample game records (JSON lines)
+    <run>/videos/              MP4s of evaluation episodes (DQN, eval.video) and of `ponder watch`
 
 `latest.json` is replaced atomically only after a checkpoint's two files are complete, so a
 kill at any moment leaves the previous latest checkpoint intact and loadable. It may only name a

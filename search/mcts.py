@@ -19,6 +19,9 @@ repeat until every active tree has run its simulations; all tree work happens in
   allocation, and running out raises rather than corrupting a tree.
 - Randomness (noise, Gumbel draws, ties, temperature) comes from one stream per row, seeded
   `seed + row`: a tree's search does not depend on the other trees in its batch.
+- `evaluations` counts, per row, the positions sent to the evaluator since the search object
+  was made: test-time compute measured rather than inferred from the budget (terminal leaves
+  and withdrawn descents cost nothing, so a search of N simulations can spend fewer than N).
 """
 
 from __future__ import annotations
@@ -113,6 +116,7 @@ class BatchedMCTS:
         rng_mod.seed_rows(self.rng, seed)
         self.scratch = np.zeros(num_actions, dtype=np.float64)
         self.remap = np.full((batch_size, self.capacity), -1, dtype=np.int32)
+        self.evaluations = np.zeros(batch_size, dtype=np.int64)
 
     # ----------------------------------------------------------------- public API
     def search(
@@ -248,6 +252,7 @@ class BatchedMCTS:
             else:
                 priors, values = self.evaluator(inputs, legal)
             priors, values = self._checked(priors, values, count)
+            np.add.at(self.evaluations, leaves.row[:count], 1)
             leaves.priors[:count] = priors
             leaves.values[:count] = values
         tree_ops.expand_and_backup(

@@ -238,7 +238,7 @@ class ApexRun:
         self.bar.log_line(step, values)
 
     def _evaluate(self, step: int) -> EvalResult:
-        self.last_eval = run_evaluation(self.cfg, self.learner, step)
+        self.last_eval = run_evaluation(self.cfg, self.learner, step, self.run.path / "videos")
         self.counters.last_eval_step = step
         log_evaluation(self.run, self.last_eval)
         self.bar.message(eval_line(self.last_eval))

@@ -50,7 +50,12 @@ def test_specs_build_their_players():
         ("random:3", "unknown player spec"),
         ("runs/x/ckpt", "needs a search budget"),
         ("ckpt@many", "a checkpoint is PATH@N"),
-        ("ckpt@10:t=hot", "a checkpoint is PATH@N"),
+        ("ckpt@10:t=hot", "t='hot' is not a number"),
+        ("ckpt@10:t=inf", "t must be a finite number"),
+        ("ckpt@10:root=alphabeta", "root must be puct or gumbel"),
+        ("ckpt@10:adapt=1", "adapt is the most a move may take"),
+        ("ckpt@0:adapt=4", "needs N > 0 simulations"),
+        ("ckpt@10:depth=3", "unknown option 'depth=3'"),
         ("nowhere/ckpt@10", "checkpoint not found"),
     ],
 )

@@ -76,6 +76,9 @@ class EvalConfig(StrictModel):
     max_frames: int | None = Field(None, ge=1)  # per-episode cap; None: the protocol's
     # Eval envs never share seeds with training envs.
     seed_offset: int = Field(1_000_000, ge=0, le=2**31)
+    # Atari: film each evaluation's first episode (env 0) to <run>/videos/eval_<step>.mp4, with
+    # the Q-value panel, so progress can be seen without running anything else.
+    video: bool = False
 
 
 class ApexConfig(StrictModel):

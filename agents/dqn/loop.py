@@ -141,7 +141,7 @@ def train_single(
                     run.log(step, {k: v for k, v in values.items() if v is not None})
                     bar.log_line(step, values)
                 if crossed(before, step, cfg.eval.every):
-                    last_eval = run_evaluation(cfg, learner, step)
+                    last_eval = run_evaluation(cfg, learner, step, run.path / "videos")
                     counters.last_eval_step = step
                     log_evaluation(run, last_eval)
                     bar.message(eval_line(last_eval))
@@ -159,7 +159,7 @@ def train_single(
             run.close()
             raise
         if counters.last_eval_step != counters.step:
-            last_eval = run_evaluation(cfg, learner, counters.step)
+            last_eval = run_evaluation(cfg, learner, counters.step, run.path / "videos")
             counters.last_eval_step = counters.step
             log_evaluation(run, last_eval)
             bar.message(eval_line(last_eval))

@@ -170,8 +170,14 @@ def session_seed(cfg: DQNConfig, session: int, *extra: int) -> int:
     return int(np.random.SeedSequence([cfg.seed, session, *extra]).generate_state(1)[0] >> 1)
 
 
-def run_evaluation(cfg: DQNConfig, policy: Any, step: int) -> EvalResult:
+def run_evaluation(
+    cfg: DQNConfig, policy: Any, step: int, video_dir: Path | None = None
+) -> EvalResult:
+    """Evaluate `policy`; with `eval.video` (Atari) and a `video_dir`, film the first episode."""
+    from ponder.agents.dqn.video import EpisodeVideo
+
     e = cfg.eval
+    filming = e.video and cfg.env.type == "atari" and video_dir is not None
     envs = make_envs(
         cfg.env.type,
         cfg.env.game,
@@ -180,11 +186,32 @@ def run_evaluation(cfg: DQNConfig, policy: Any, step: int) -> EvalResult:
         seed=cfg.seed + e.seed_offset + step,
         training=False,
         max_frames=e.max_frames,
+        rgb=filming,
     )
+    film = None
+    if filming:
+        path = Path(video_dir) / f"eval_{step:09d}.mp4"  # type: ignore[arg-type]
+        title = f"{cfg.env.game} step {step}"
+        film = EpisodeVideo(policy, envs, path, episodes=1, overlay=True, title=title)
     try:
         rng = np.random.default_rng([cfg.seed, e.seed_offset, step])
-        return evaluate(policy, envs, e.episodes, e.epsilon, rng, step, protocol_info(cfg))
+        result = evaluate(
+            film or policy,
+            envs,
+            e.episodes,
+            e.epsilon,
+            rng,
+            step,
+            protocol_info(cfg),
+            on_frames=film.on_frames if film else None,
+        )
+        if film is not None:
+            film.close()
+            film = None
+        return result
     finally:
+        if film is not None:
+            film.abort()
         envs.close()
 
 

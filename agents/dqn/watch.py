@@ -1,6 +1,7 @@
 """Watching a trained DQN agent: whole episodes from a run's checkpoint under the run's own
-protocol, scored as evaluation scores them, and optionally saved as an animated GIF of the
-frames the agent saw (84x84 grayscale after the protocol's preprocessing, enlarged)."""
+protocol, scored as evaluation scores them, and optionally saved as an MP4 of the emulator's
+colour screens (`ponder.agents.dqn.video`, with the agent's Q-values beside them on request) or
+as an animated GIF of the frames the agent saw (84x84 grayscale after preprocessing)."""
 
 from __future__ import annotations
 
@@ -80,16 +81,20 @@ def watch(
     seed: int,
     max_frames: int | None = None,
     gif: Path | None = None,
-) -> tuple[Any, int]:
+    video: Path | None = None,
+    overlay: bool = False,
+) -> tuple[Any, int, int]:
     """Play `episodes` whole episodes on one env; returns (EvalResult, frames written to
-    `gif`, 0 without one). The first episode is the one recorded."""
+    `gif`, frames written to `video`; 0 for a file not asked for). The GIF holds the first
+    episode, the video every episode."""
     from ponder.agents.dqn.evaluation import evaluate
     from ponder.agents.dqn.training import protocol_info
+    from ponder.agents.dqn.video import EpisodeVideo
     from ponder.envs.atari.make import make_envs
 
     cfg = run.cfg
-    if gif is not None and cfg.env.type != "atari":
-        raise PonderError("--gif records Atari frames; this run trained a classic-control env")
+    if (gif is not None or video is not None) and cfg.env.type != "atari":
+        raise PonderError("--gif and --video record Atari frames; this run trained classic control")
     envs = make_envs(
         cfg.env.type,
         cfg.env.game,
@@ -98,22 +103,31 @@ def watch(
         seed=seed,
         training=False,
         max_frames=max_frames or cfg.eval.max_frames,
+        rgb=video is not None,
     )
     frames: list[np.ndarray] = []
     recording = gif is not None
+    film = (
+        EpisodeVideo(run.policy, envs, video, overlay=overlay, title=cfg.env.game)
+        if video is not None
+        else None
+    )
 
     def record(observed: np.ndarray, first: np.ndarray) -> None:
         nonlocal recording
+        if film is not None:
+            film.on_frames(observed, first)
         if recording:
             if first[0] and frames:  # the second episode began: the first is whole
                 recording = False
             else:
                 frames.append(observed[0].copy())
 
+    video_frames = 0
     try:
         chosen = cfg.eval.epsilon if epsilon is None else epsilon
         result = evaluate(
-            run.policy,
+            film if film is not None else run.policy,
             envs,
             episodes,
             chosen,
@@ -122,11 +136,16 @@ def watch(
             protocol_info(cfg),
             on_frames=record,
         )
+        if film is not None:
+            video_frames = film.close()
+            film = None
     finally:
+        if film is not None:
+            film.abort()
         envs.close()
     if gif is not None:
         write_gif(gif, frames)
-    return result, len(frames)
+    return result, len(frames), video_frames
 
 
 def write_gif(path: Path, frames: list[np.ndarray]) -> None:

@@ -41,14 +41,22 @@ def make_envs(
     *,
     training: bool = True,
     max_frames: int | None = None,
+    rgb: bool = False,
 ) -> Any:
     """`AtariEnvs` or `ClassicEnvs`; `max_frames` caps an episode (emulator frames for Atari,
-    steps for classic control), None keeping the protocol's or the env's own cap."""
+    steps for classic control), None keeping the protocol's or the env's own cap; `rgb` keeps
+    Atari's full colour screens too (for videos)."""
     if kind == "atari":
         from ponder.envs.atari.vector import AtariEnvs
 
         return AtariEnvs(
-            game, get_protocol(protocol), num_envs, seed, training=training, max_frames=max_frames
+            game,
+            get_protocol(protocol),
+            num_envs,
+            seed,
+            training=training,
+            max_frames=max_frames,
+            rgb=rgb,
         )
     if kind == "classic":
         from ponder.envs.atari.classic import ClassicEnvs

@@ -38,9 +38,11 @@ class AtariEnvs:
         training: bool = True,
         max_frames: int | None = None,
         num_threads: int = 0,
+        rgb: bool = False,
     ):
         """`training=False` makes life loss never terminal (evaluation plays whole games);
-        `max_frames` overrides the protocol's per-episode frame cap (recorded by the caller)."""
+        `max_frames` overrides the protocol's per-episode frame cap (recorded by the caller);
+        `rgb` also keeps the emulator's full colour screens in `self.rgb` (for videos)."""
         from ale_py import Action, AtariVectorEnv
 
         self.game = check_game_id(game)
@@ -49,17 +51,12 @@ class AtariEnvs:
         self.seed = seed
         self.life_loss_terminal = protocol.life_loss_terminal and training
         self.max_frames = max_frames or protocol.max_frames_per_episode
-        self.env = AtariVectorEnv(
-            self.game,
-            num_envs,
+        settings = dict(
             num_threads=num_threads or min(num_envs, os.cpu_count() or 1),
             max_num_frames_per_episode=self.max_frames,
             repeat_action_probability=protocol.repeat_action_probability,
             full_action_space=protocol.full_action_space,
             autoreset_mode="NextStep",
-            img_height=FRAME_SHAPE[0],
-            img_width=FRAME_SHAPE[1],
-            grayscale=True,
             stack_num=1,
             frameskip=protocol.frame_skip,
             maxpool=True,
@@ -69,11 +66,31 @@ class AtariEnvs:
             reward_clipping=False,
             use_fire_reset=protocol.fire_reset,
         )
+        self.env = AtariVectorEnv(
+            self.game,
+            num_envs,
+            img_height=FRAME_SHAPE[0],
+            img_width=FRAME_SHAPE[1],
+            grayscale=True,
+            **settings,
+        )
+        # The vector env renders nothing but the agent's frames. Colour comes from a twin: the
+        # same games, seeds and actions, so it steps in lockstep (the emulator is
+        # deterministic given them), asked for full-size RGB screens instead.
+        self.rgb_env = (
+            AtariVectorEnv(
+                self.game, num_envs, img_height=210, img_width=160, grayscale=False, **settings
+            )
+            if rgb
+            else None
+        )
+        self.rgb: np.ndarray | None = None  # (N, 210, 160, 3): the newest colour screens
         self.num_actions = int(self.env.single_action_space.n)
         self.tracker = EpisodeTracker(num_envs)
         self.lives = np.zeros(num_envs, dtype=np.int32)
         self.ended = np.zeros(num_envs, dtype=bool)
         action_set = list(self.env.ale.get_action_set())
+        self.action_names = [a.name for a in action_set]
         self.fire_action = (
             action_set.index(Action.FIRE)
             if protocol.fire_on_life_loss and Action.FIRE in action_set
@@ -84,6 +101,8 @@ class AtariEnvs:
     def reset(self) -> np.ndarray:
         """Start every env on a new episode; returns the first frames (N, 84, 84)."""
         obs, info = self.env.reset(seed=self.seed)
+        if self.rgb_env is not None:
+            self.rgb = self.rgb_env.reset(seed=self.seed)[0][:, 0]
         self.lives = np.asarray(info["lives"], dtype=np.int32).copy()
         self.ended[:] = False
         self.fire_next[:] = False
@@ -102,6 +121,8 @@ class AtariEnvs:
         if self.fire_action is not None and self.fire_next.any():
             taken[self.fire_next] = self.fire_action
         self.env.send(taken)
+        if self.rgb_env is not None:
+            self.rgb_env.send(taken)
         return taken
 
     def step(self, actions: np.ndarray) -> EnvStep:
@@ -110,6 +131,8 @@ class AtariEnvs:
 
     def recv(self) -> EnvStep:
         obs, rewards, terminated, truncated, info = self.env.recv()
+        if self.rgb_env is not None:
+            self.rgb = self.rgb_env.recv()[0][:, 0]
         first = self.ended.copy()
         lives = np.asarray(info["lives"], dtype=np.int32)
         life_lost = (lives < self.lives) & ~first
@@ -132,3 +155,5 @@ class AtariEnvs:
 
     def close(self) -> None:
         self.env.close()
+        if self.rgb_env is not None:
+            self.rgb_env.close()

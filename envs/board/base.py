@@ -12,6 +12,11 @@ Conventions every game follows:
 - `outcome(state)` returns the same value for a finished game; `to_play(state)` is the player to
   move (for a finished game: whoever would be next, unused).
 - `encode(state, planes)` writes float32 planes of shape `obs_shape` from the mover's view.
+- Viewers (HTML replays, the live terminal board) draw a position from `cells(state)`: an
+  int8 (height, width) array, top row first, 0 empty, 1 player 0's stone, 2 player 1's. `layout`
+  says how the board is drawn and which cell an action names: "grid" and "hex" (action
+  `width * r + c` is cell (r, c); hex draws the rhombus of hexagons, leaning right) or "columns"
+  (action c names column c, stones drop). Actions past the cells (othello's pass) name none.
 - Symmetries are index gathers: for symmetry s, `new_planes[c].flat[i] = planes[c].flat[
   cell_perms[s, i]]` and `new_policy[a] = policy[action_perms[s, a]]`. Row 0 is the identity.
   The table holds the exact symmetry group of the game under mover-view encoding.
@@ -54,6 +59,8 @@ class BoardGame:
     action_to_string: Callable[[int], str]  # Python: e.g. "d" or "c3"
     string_to_action: Callable[[str], int]  # Python: inverse, raises ValueError on bad text
     kind: str = NATIVE
+    cells: Callable[[np.ndarray], np.ndarray] | None = None  # Python: the board, for viewers
+    layout: str = "grid"  # "grid", "hex" or "columns": see the module docstring
     description: str = ""
     # True when a move takes one free action for good and changes no other: the legal actions
     # after a move are those before it, less the one played (hex, tic-tac-toe, gomoku). Random

@@ -169,6 +169,20 @@ def render(state: np.ndarray) -> str:
     return "\n".join([*rows, COLUMN_LETTERS])
 
 
+def cells(state: np.ndarray) -> np.ndarray:
+    """Top row first; 1 for the first mover's stones ('x'), 2 for the second's."""
+    first_to_move = int(state[TO_PLAY]) == 0
+    mine, everything = int(state[CURRENT]), int(state[MASK])
+    out = np.zeros((HEIGHT, WIDTH), dtype=np.int8)
+    for row in range(HEIGHT):
+        for col in range(WIDTH):
+            bit = 1 << (_H1 * col + row)
+            if everything & bit:
+                movers = bool(mine & bit)
+                out[HEIGHT - 1 - row, col] = 1 if movers == first_to_move else 2
+    return out
+
+
 def action_to_string(action: int) -> str:
     return COLUMN_LETTERS[action]
 
@@ -212,6 +226,8 @@ GAME = BoardGame(
     action_perms=_ACTION_PERMS,
     cell_perms=_CELL_PERMS,
     render=render,
+    cells=cells,
+    layout="columns",
     action_to_string=action_to_string,
     string_to_action=string_to_action,
     description="7x6, four in a row, stones drop to the lowest free cell",

@@ -113,6 +113,10 @@ def render(state: np.ndarray) -> str:
     return "\n".join(lines)
 
 
+def cells(state: np.ndarray) -> np.ndarray:
+    return np.asarray(state[:NUM_CELLS], dtype=np.int8).reshape(SIZE, SIZE)
+
+
 def action_to_string(action: int) -> str:
     return f"{action // SIZE},{action % SIZE}"
 
@@ -155,6 +159,7 @@ GAME = BoardGame(
     action_perms=_PERMS,
     cell_perms=_PERMS,
     render=render,
+    cells=cells,
     action_to_string=action_to_string,
     string_to_action=string_to_action,
     description="15x15 freestyle gomoku: five or more in a row wins",

@@ -159,6 +159,11 @@ def _render(state: np.ndarray) -> str:
     return "\n".join(lines)
 
 
+def _cells(state: np.ndarray) -> np.ndarray:
+    size = int(state[SIZE])
+    return np.asarray(state[HEADER : HEADER + size * size], dtype=np.int8).reshape(size, size)
+
+
 def _action_to_string(size: int, action: int) -> str:
     return f"{LETTERS[action % size]}{action // size + 1}"
 
@@ -218,6 +223,8 @@ def make_game(size: int) -> BoardGame:
         action_perms=perms,
         cell_perms=perms,
         render=_render,
+        cells=_cells,
+        layout="hex",
         action_to_string=functools.partial(_action_to_string, size),
         string_to_action=functools.partial(_string_to_action, size),
         description=f"{size}x{size} hex: x joins top and bottom, o joins left and right",

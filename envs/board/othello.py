@@ -215,6 +215,15 @@ def _render(state: np.ndarray) -> str:
     return "\n".join(lines)
 
 
+def _cells(state: np.ndarray) -> np.ndarray:
+    size = int(state[SIZE])
+    black, white = int(state[BLACK]), int(state[WHITE])
+    out = np.zeros(size * size, dtype=np.int8)
+    for i in range(size * size):
+        out[i] = 1 if black >> i & 1 else 2 if white >> i & 1 else 0
+    return out.reshape(size, size)
+
+
 def _action_to_string(size: int, action: int) -> str:
     if action == size * size:
         return "pass"
@@ -269,6 +278,7 @@ def make_game(size: int) -> BoardGame:
         action_perms=action_perms,
         cell_perms=cell_perms,
         render=_render,
+        cells=_cells,
         action_to_string=functools.partial(_action_to_string, size),
         string_to_action=functools.partial(_string_to_action, size),
         description=f"{size}x{size} othello: most discs wins; pass only without a capture",

@@ -90,6 +90,10 @@ def render(state: np.ndarray) -> str:
     return "\n".join(rows)
 
 
+def cells(state: np.ndarray) -> np.ndarray:
+    return np.asarray(state[:NUM_ACTIONS], dtype=np.int8).reshape(3, 3)
+
+
 def action_to_string(action: int) -> str:
     return f"{'abc'[action % 3]}{action // 3 + 1}"
 
@@ -126,6 +130,7 @@ GAME = BoardGame(
     action_perms=_CELL_PERMS,
     cell_perms=_CELL_PERMS,
     render=render,
+    cells=cells,
     action_to_string=action_to_string,
     string_to_action=string_to_action,
     description="3x3, three in a row",

@@ -24,7 +24,7 @@ class SolverResult:
 _SOLVERS = {
     "tic_tac_toe": "ponder.envs.solvers.tic_tac_toe",
     "connect_four": "ponder.envs.solvers.connect_four",
-    **{f"hex_{n}": "ponder.envs.solvers.hex" for n in (3, 4)},
+    **{f"hex_{n}": "ponder.envs.solvers.hex" for n in (3, 4, 5)},
 }
 
 
