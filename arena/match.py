@@ -35,6 +35,17 @@ from ponder.errors import PonderError
 # (all of tic-tac-toe's and connect four's), the strongest candidates on the big ones.
 TOP_MOVES = 12
 
+DEFAULT_BATCH_GAMES = 64  # games advanced together in one batch of a match
+MAX_GAMES = 10_000_000  # per match: a week of the fastest players; more is a typo
+
+
+def check_seed(seed: int) -> None:
+    """Seeds feed numpy's SeedSequence, which refuses negative ones with a traceback."""
+    from ponder.config import MAX_SEED
+
+    if not 0 <= int(seed) <= MAX_SEED:
+        raise PonderError(f"seed {seed} must be a whole number from 0 to 2**63-1")
+
 
 @dataclass
 class GameSetup:
@@ -135,6 +146,7 @@ def play_games(
 ) -> list[GameResult]:
     """Play `setups` as one batch. A and B are started for the batch with seeds derived from
     `seed`; `record` keeps each move's top-move statistics; `on_move` sees every move."""
+    check_seed(seed)
     from ponder.agents.players import legal_mask_of, move_to_text
 
     if player_a is player_b:
@@ -387,7 +399,7 @@ def play_match(
     record: Any = None,
     progress: bool = False,
     sprt: SprtConfig | None = None,
-    batch_games: int = 64,
+    batch_games: int = DEFAULT_BATCH_GAMES,
 ) -> MatchResult:
     """Play A against B: `num_games` games in colour-swapped pairs (the maximum, with `sprt`).
 
@@ -402,6 +414,9 @@ def play_match(
     game = resolve_game(game)
     if num_games < 1:
         raise PonderError(f"the number of games must be positive (got {num_games})")
+    if num_games > MAX_GAMES:
+        raise PonderError(f"{num_games:,} games is over the limit of {MAX_GAMES:,} per match")
+    check_seed(seed)
     if sprt is not None:
         check_sprt(sprt)
     a = make_player(player_a, game)

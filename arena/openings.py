@@ -64,6 +64,8 @@ def all_openings(game: Any, plies: int) -> list[Opening]:
 
 def random_openings(game: Any, plies: int, count: int, seed: int) -> list[Opening]:
     """Up to `count` distinct random `plies`-move openings (fewer when fewer exist)."""
+    if not 1 <= count <= MAX_OPENINGS:
+        raise PonderError(f"openings random:{plies}:{count}: give 1 to {MAX_OPENINGS} openings")
     rng = np.random.default_rng([seed, plies, count])
     found: dict[Opening, None] = {}
     for _ in range(count * 20):
@@ -85,7 +87,7 @@ def random_openings(game: Any, plies: int, count: int, seed: int) -> list[Openin
 
 
 def _count(text: str, what: str) -> int:
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise PonderError(f"openings {what!r}: {text!r} is not a whole number")
     return int(text)
 

@@ -267,6 +267,9 @@ def _check_connected(players: list[str], ij: np.ndarray, anchor: int) -> None:
         )
 
 
+MAX_BOOTSTRAP = 100_000
+
+
 def fit_ratings(
     pairings: Sequence[PairingCounts],
     anchor: str | None = None,
@@ -282,6 +285,8 @@ def fit_ratings(
     `bootstrap` > 0 the 95% intervals come from refitting on resampled game pairs; with
     `fisher` they are rating -+ 1.96 sd from `covariance` instead (kept in `table.cov`).
     """
+    if not 0 <= bootstrap <= MAX_BOOTSTRAP:
+        raise PonderError(f"bootstrap {bootstrap} must be 0 to {MAX_BOOTSTRAP:,} resamples")
     names = list(players or [])
     for p in pairings:
         for name in (p.a, p.b):

@@ -20,16 +20,26 @@ files, so write the same spec to put the same player on one scale.
 
 from __future__ import annotations
 
+import math
 import re
-from pathlib import Path
 from typing import Any
 
 from ponder.agents.player import Player
-from ponder.errors import PonderError
+from ponder.checkpoint import path_exists
+from ponder.errors import PonderError, short
 
 KINDS = "random, uct:N, solver, solver:first, minimax, openspiel:mcts:N, human, PATH@N[:t=T]"
-_CHECKPOINT = re.compile(r"^(?P<path>.+)@(?P<sims>[0-9]+)(?P<options>(?::[^:@]*)*)$")
+# ASCII digits only: str.isdigit and \d also accept other scripts' digits and superscripts,
+# which int() then refuses (or reads as a number the user did not type).
+_CHECKPOINT = re.compile(
+    r"^(?P<path>.+)@(?P<sims>[0-9]+)(?P<options>(?::[^:@]*)*)$", re.ASCII | re.DOTALL
+)
 ROOTS = ("puct", "gumbel")
+# Search budgets beyond this are not a player anyone can wait for (UCT runs about 1M
+# simulations a second); the cap also keeps the trees' size a number the machine can hold.
+MAX_SIMULATIONS = 10_000_000
+MAX_ROLLOUTS = 10_000
+MAX_SPEC_CHARS = 4096
 
 
 def _options(spec: str, items: list[str], allowed: dict[str, type]) -> dict[str, Any]:
@@ -43,22 +53,37 @@ def _options(spec: str, items: list[str], allowed: dict[str, type]) -> dict[str,
         if key in out:
             raise PonderError(f"player spec {spec!r}: option {key!r} given twice")
         kind = allowed[key]
-        try:
-            value = kind(raw) if kind is not bool else raw.lower() in ("1", "true", "yes")
-        except ValueError:
-            raise PonderError(f"player spec {spec!r}: {key}={raw!r} is not a number") from None
-        if kind is bool and raw.lower() not in ("0", "1", "true", "false", "yes", "no"):
-            raise PonderError(f"player spec {spec!r}: {key}= takes 0 or 1")
+        if kind is bool:
+            if raw.lower() not in ("0", "1", "true", "false", "yes", "no"):
+                raise PonderError(f"player spec {spec!r}: {key}= takes 0 or 1")
+            out[key] = raw.lower() in ("1", "true", "yes")
+            continue
+        if kind is str:
+            out[key] = raw
+            continue
+        pattern = r"[0-9]+" if kind is int else r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
+        if not re.fullmatch(pattern, raw, re.ASCII):
+            what = "a whole number" if kind is int else "a number"
+            raise PonderError(f"player spec {spec!r}: {key}={short(raw)} is not {what}")
+        value = kind(raw)
+        if not math.isfinite(value):
+            raise PonderError(f"player spec {spec!r}: {key}={short(raw)} is not finite")
         out[key] = value
     return out
 
 
 def _simulations(spec: str, text: str | None, example: str) -> int:
-    if text is None or not text.isdigit() or int(text) < 1:
+    if text is None or not re.fullmatch(r"[0-9]+", text, re.ASCII) or int(text) < 1:
         raise PonderError(
             f"player spec {spec!r}: give a positive number of simulations, e.g. {example}"
         )
-    return int(text)
+    return _at_most(spec, "simulations", int(text), MAX_SIMULATIONS)
+
+
+def _at_most(spec: str, what: str, value: int, limit: int) -> int:
+    if value > limit:
+        raise PonderError(f"player spec {spec!r}: {what} {value} is over the limit of {limit:,}")
+    return value
 
 
 def _positive(spec: str, key: str, value: float) -> None:
@@ -73,6 +98,7 @@ def _uct(spec: str, parts: list[str]) -> Player:
     opts = _options(spec, parts[2:], {"c": float, "rollouts": int})
     for key in opts:
         _positive(spec, key, opts[key])
+    _at_most(spec, "rollouts", opts.get("rollouts", 1), MAX_ROLLOUTS)
     return UCTPlayer(sims, opts.get("c", 2.0), opts.get("rollouts", 1), spec=spec)
 
 
@@ -86,6 +112,7 @@ def _openspiel(spec: str, parts: list[str]) -> Player:
     for key in ("c", "rollouts"):
         if key in opts:
             _positive(spec, key, opts[key])
+    _at_most(spec, "rollouts", opts.get("rollouts", 1), MAX_ROLLOUTS)
     return OpenSpielMCTSPlayer(
         sims, opts.get("c", 2.0), opts.get("rollouts", 1), opts.get("solve", False), spec=spec
     )
@@ -108,7 +135,8 @@ def _checkpoint(spec: str, game: Any) -> Player:
             f"player spec {spec!r}: a checkpoint is PATH@N[:t=T][:root=puct|gumbel][:adapt=K] "
             "(N simulations, 0 = raw policy; T temperature)"
         )
-    path, sims = match["path"], int(match["sims"])
+    path = match["path"]
+    sims = _at_most(spec, "simulations", int(match["sims"]), MAX_SIMULATIONS)
     items = [item for item in match["options"].split(":") if item]
     opts = _options(spec, items, {"t": float, "root": str, "adapt": float})
     temperature = opts.get("t", 0.0)
@@ -172,6 +200,10 @@ def make_player(spec: str | Player, game: Any) -> Player:
     text = spec.strip()
     if not text:
         raise PonderError(f"empty player spec; known kinds: {KINDS}")
+    if len(text) > MAX_SPEC_CHARS:
+        raise PonderError(f"player spec {short(text)} is {len(text):,} characters long")
+    if not text.isprintable():
+        raise PonderError(f"player spec {short(text)} holds control characters")
     parts = text.split(":")
     head = parts[0].lower()
     if "@" in text:
@@ -190,12 +222,12 @@ def make_player(spec: str | Player, game: Any) -> Player:
         return _solver(text, parts)
     if head == "openspiel":
         return _openspiel(text, parts)
-    if looks_like_checkpoint(text) or Path(text).exists():
+    if looks_like_checkpoint(text) or path_exists(text):
         raise PonderError(
             f"player spec {text!r}: a checkpoint needs a search budget, e.g. {text}@200 "
             "(@0 plays the raw policy)"
         )
-    raise PonderError(f"unknown player spec {text!r}; known kinds: {KINDS}")
+    raise PonderError(f"unknown player spec {short(text)}; known kinds: {KINDS}")
 
 
 def check_player_for_game(player: Player, game: Any) -> None:

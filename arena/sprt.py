@@ -79,6 +79,8 @@ def check_sprt(config: SprtConfig) -> None:
         raise PonderError(f"--sprt model={config.model!r}: use one of {', '.join(MODELS)}")
     if not (0 < config.alpha < 0.5 and 0 < config.beta < 0.5):
         raise PonderError("--sprt alpha and beta must lie strictly between 0 and 0.5")
+    if not all(math.isfinite(v) for v in (config.elo0, config.elo1, config.alpha, config.beta)):
+        raise PonderError("--sprt elo0, elo1, alpha and beta must be finite numbers")
     if config.elo1 <= config.elo0:
         raise PonderError(f"--sprt needs elo1 > elo0 (got {config.elo0:g}, {config.elo1:g})")
 

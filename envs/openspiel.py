@@ -19,8 +19,11 @@ callers check through `kind == "openspiel"`:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
+import os
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -170,7 +173,7 @@ class OpenSpielGame:
         accepts an action id. Raises ValueError on text that names no action."""
         text = text.strip()
         digits = text.lstrip("#")
-        if digits.isdigit() and int(digits) < self.num_actions:
+        if digits.isascii() and digits.isdigit() and int(digits) < self.num_actions:
             return int(digits)
         state = self.init() if state is None else state
         if not state.is_terminal():
@@ -211,10 +214,30 @@ def _load(spec: str) -> Any:
             "(python -c 'import pyspiel; print(pyspiel.registered_names())' lists them)"
         )
     try:
-        return pyspiel.load_game(spec)
+        with _quiet_stderr():
+            return pyspiel.load_game(spec)
     except pyspiel.SpielError as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else "cannot load"
         raise PonderError(f"bad OpenSpiel game string {spec!r}: {first_line}") from None
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Any:
+    """OpenSpiel's C++ prints `OpenSpiel exception: ...` to file descriptor 2 before raising
+    the same text as SpielError; the user should see it once, as ponder's one line."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real descriptor 2 (an embedding host): leave it be
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 @functools.cache

@@ -8,17 +8,22 @@ checkpoint from a torn one. Both files are written to a temporary name, fsynced 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import math
 import os
 import tempfile
 import time
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from ponder import __version__
-from ponder.errors import PonderError
+from ponder.errors import PonderError, short
 
 FORMAT_VERSION = 1
 WEIGHTS_SUFFIX = ".safetensors"
@@ -51,8 +56,49 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode())
 
 
+def json_safe(obj: Any) -> Any:
+    """`obj` with every non-finite float replaced by None: `json.dumps` would write `NaN` or
+    `Infinity`, which are not JSON and which strict readers (and other languages) refuse."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [json_safe(v) for v in obj]
+    return obj
+
+
+def json_line(obj: Any, **kwargs: Any) -> str:
+    """`obj` as strict JSON (non-finite floats as null)."""
+    return json.dumps(json_safe(obj), allow_nan=False, **kwargs)
+
+
 def atomic_write_json(path: str | Path, obj: Any) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+    atomic_write_text(path, json_line(obj, indent=2, sort_keys=True) + "\n")
+
+
+def is_plain_name(name: Any) -> bool:
+    """True for a bare file name: no folder part, no `..`, nothing a pointer file could use
+    to lead a reader outside the folder it lives in."""
+    return (
+        isinstance(name, str)
+        and name not in ("", ".", "..")
+        and "/" not in name
+        and "\\" not in name
+        and "\x00" not in name
+        and not name.startswith(".")
+        and len(name.encode()) <= 255
+    )
+
+
+def path_exists(path: str | Path, kind: str = "any") -> bool:
+    """`Path.exists()`/`is_file()`/`is_dir()` that answer False for a path the system cannot
+    even look up (a name too long, a NUL byte) instead of raising."""
+    try:
+        p = Path(path)
+        return p.is_file() if kind == "file" else p.is_dir() if kind == "dir" else p.exists()
+    except (OSError, ValueError):
+        return False
 
 
 def save_array_folder(
@@ -94,15 +140,33 @@ def load_array_folder(
         folder = old
     try:
         metadata = json.loads((folder / meta_name).read_text())
+        if not isinstance(metadata, dict):
+            raise ValueError(f"{meta_name} holds no mapping")
         if names is None:
             names = sorted(path.stem for path in folder.glob("*.npy"))
         arrays = {
             name: np.load(folder / f"{name}.npy", allow_pickle=False, mmap_mode="r")
             for name in names
         }
-    except (OSError, ValueError) as exc:
-        raise PonderError(f"saved arrays in {folder} are unreadable ({exc})") from None
+        for name, array in arrays.items():
+            if array.dtype.hasobject:
+                raise ValueError(f"{name}.npy holds Python objects")
+    except UNREADABLE_ARRAY_ERRORS as exc:
+        raise PonderError(f"saved arrays in {folder} are unreadable ({short(str(exc))})") from None
     return arrays, metadata
+
+
+# What numpy raises on a damaged .npy: its header is a Python literal parsed by `ast`, so a
+# flipped byte can surface as a tokenizer or syntax error, not only as ValueError.
+UNREADABLE_ARRAY_ERRORS = (
+    OSError,
+    ValueError,
+    EOFError,
+    SyntaxError,
+    TypeError,
+    RecursionError,
+    tokenize.TokenError,
+)
 
 
 def checkpoint_stem(path: str | Path) -> Path:
@@ -125,11 +189,106 @@ class Checkpoint:
         return {k[cut:]: v for k, v in self.tensors.items() if k.startswith(prefix + "/")}
 
 
+class CheckpointMeta(BaseModel):
+    """The fields every checkpoint's metadata carries, checked by type (no coercion) before any
+    is used; algorithms add their own fields and validate them with their own schema."""
+
+    model_config = ConfigDict(extra="allow", strict=True, allow_inf_nan=False)
+
+    format_version: Literal[1]
+    ponder_version: str
+    weights_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    weights_bytes: int = Field(ge=0)
+    saved_at: str
+    game: str | None = None
+    algorithm: str | None = None
+    step: int | None = Field(None, ge=0)
+
+
+class OptimizerMeta(BaseModel):
+    """The JSON half of `optimizer_state_to_tensors`."""
+
+    model_config = ConfigDict(extra="allow", strict=True, allow_inf_nan=False)
+
+    param_groups: list[dict[str, Any]]
+    scalars: dict[str, dict[str, Any]]
+
+
+@functools.cache
+def dataclass_schema(cls: type, nonnegative: bool = True) -> type[BaseModel]:
+    """A strict pydantic model with the fields (types and defaults) of dataclass `cls`, for
+    reading a dataclass back from metadata; with `nonnegative`, every number must be >= 0
+    except fields whose default is negative (a -1 meaning 'never')."""
+    import dataclasses
+    import typing
+
+    hints = typing.get_type_hints(cls)
+    fields: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.default is not dataclasses.MISSING:
+            default: Any = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = Field(default_factory=f.default_factory)
+        else:
+            default = ...
+        kind = hints[f.name]
+        numeric = kind in (int, float)
+        if nonnegative and numeric and not (isinstance(default, int | float) and default < 0):
+            default = Field(... if default is ... else default, ge=0)
+        fields[f.name] = (kind, default)
+    config = ConfigDict(strict=True, allow_inf_nan=False, extra="ignore")
+    return create_model(f"{cls.__name__}Meta", __config__=config, **fields)
+
+
+def dataclass_from_metadata(cls: type, value: Any, where: str, field_name: str) -> Any:
+    """`cls(**value)` for a dataclass stored in metadata under `field_name`, validated by
+    `dataclass_schema`; a wrong or missing field is one line naming `field_name.key`."""
+    schema = dataclass_schema(cls)
+    wrapper = create_model(f"{cls.__name__}Field", **{field_name: (schema, ...)})
+    try:
+        valid = wrapper.model_validate({field_name: value})
+    except ValidationError as exc:
+        raise metadata_error(where, exc) from None
+    return cls(**getattr(valid, field_name).model_dump())
+
+
+def metadata_error(where: str, exc: ValidationError) -> PonderError:
+    """One line for the first problem of a metadata schema: `<where>: metadata field 'step':
+    Input should be a valid integer (got '12')`."""
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"]) or "<root>"
+    got = err.get("input")
+    got_text = f" (got {short(got)})" if not isinstance(got, dict | list) else ""
+    if err["type"] == "missing":
+        return PonderError(f"{where}: metadata field {loc!r} is missing")
+    return PonderError(f"{where}: metadata field {loc!r}: {err['msg']}{got_text}")
+
+
+def nonfinite_tensor(tensors: dict[str, Any]) -> str | None:
+    """The name of the first floating-point tensor holding NaN or an infinity, else None."""
+    import torch
+
+    for name, tensor in tensors.items():
+        floating = torch.is_tensor(tensor) and tensor.is_floating_point()
+        if floating and not bool(torch.isfinite(tensor).all()):
+            return name
+    return None
+
+
 def save_checkpoint(path: str | Path, tensors: dict[str, Any], metadata: dict[str, Any]) -> Path:
-    """Write weights then metadata atomically; returns the stem. Tensors must be torch tensors."""
+    """Write weights then metadata atomically; returns the stem. Tensors must be torch tensors.
+
+    Non-finite tensors are refused: a checkpoint is what a run resumes from and what players
+    load, and a NaN one would replace the last good one as `latest`."""
     from safetensors.torch import save as save_tensors
 
     stem = checkpoint_stem(path)
+    bad = nonfinite_tensor(tensors)
+    if bad is not None:
+        raise PonderError(
+            f"not writing checkpoint {stem.name}: tensor {bad!r} holds NaN or infinite values "
+            "(training diverged; lower the learning rate)"
+        )
     contiguous = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
     blob = save_tensors(contiguous)
     meta = dict(metadata)
@@ -146,18 +305,25 @@ def save_checkpoint(path: str | Path, tensors: dict[str, Any], metadata: dict[st
 
 
 def read_metadata(path: str | Path) -> dict[str, Any]:
+    """A checkpoint's metadata, checked against `CheckpointMeta`; every failure is one line."""
     stem = checkpoint_stem(path)
     meta_path = stem.with_suffix(META_SUFFIX)
-    if not meta_path.is_file():
-        if stem.with_suffix(WEIGHTS_SUFFIX).is_file():
+    if not path_exists(meta_path, "file"):
+        if path_exists(stem.with_suffix(WEIGHTS_SUFFIX), "file"):
             raise PonderError(f"checkpoint {stem}: metadata file {meta_path.name} is missing")
         raise PonderError(f"checkpoint not found: {path}")
     try:
-        meta = json.loads(meta_path.read_text())
+        meta = json.loads(meta_path.read_bytes())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise PonderError(f"checkpoint {stem}: metadata is not valid JSON ({exc})") from None
+    except (OSError, RecursionError) as exc:
+        raise PonderError(f"checkpoint {stem}: metadata is unreadable ({exc})") from None
     if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
         raise PonderError(f"checkpoint {stem}: unknown metadata format")
+    try:
+        CheckpointMeta.model_validate(meta)
+    except ValidationError as exc:
+        raise metadata_error(f"checkpoint {stem}", exc) from None
     return meta
 
 
@@ -166,7 +332,7 @@ def check_expected(meta: dict[str, Any], expect: dict[str, Any] | None, stem: Pa
     for key, want in (expect or {}).items():
         got = meta.get(key)
         if got != want:
-            raise PonderError(f"checkpoint {stem} is for {key}={got!r}, expected {want!r}")
+            raise PonderError(f"checkpoint {stem} is for {key}={short(got)}, expected {want!r}")
 
 
 def load_checkpoint(
@@ -180,11 +346,16 @@ def load_checkpoint(
     meta = read_metadata(stem)
     check_expected(meta, expect, stem)
     weights_path = stem.with_suffix(WEIGHTS_SUFFIX)
-    if not weights_path.is_file():
+    if not path_exists(weights_path, "file"):
         raise PonderError(f"checkpoint {stem}: weights file {weights_path.name} is missing")
-    blob = weights_path.read_bytes()
-    if len(blob) != meta.get("weights_bytes") or (
-        hashlib.sha256(blob).hexdigest() != meta.get("weights_sha256")
+    try:
+        if weights_path.stat().st_size != meta["weights_bytes"]:
+            raise PonderError(f"checkpoint {stem}: weights file is truncated or corrupted")
+        blob = weights_path.read_bytes()
+    except OSError as exc:
+        raise PonderError(f"checkpoint {stem}: weights are unreadable ({exc})") from None
+    if len(blob) != meta["weights_bytes"] or (
+        hashlib.sha256(blob).hexdigest() != meta["weights_sha256"]
     ):
         raise PonderError(f"checkpoint {stem}: weights file is truncated or corrupted")
     try:
@@ -198,6 +369,13 @@ def load_checkpoint(
 
 def load_state_dict_checked(module: Any, state: dict[str, Any], what: str) -> None:
     """`module.load_state_dict` with a one-line error naming the first missing/mismatched key."""
+    check_state_shapes(module, state, what)
+    module.load_state_dict(state)
+
+
+def check_state_shapes(module: Any, state: dict[str, Any], what: str) -> None:
+    """The checks of `load_state_dict_checked`, without loading (a module built on torch's
+    meta device checks a checkpoint's shapes without allocating the network)."""
     own = module.state_dict()
     missing = [k for k in own if k not in state]
     extra = [k for k in state if k not in own]
@@ -211,7 +389,6 @@ def load_state_dict_checked(module: Any, state: dict[str, Any], what: str) -> No
                 f"{what}: tensor {key!r} has shape {tuple(state[key].shape)}, "
                 f"the network expects {tuple(tensor.shape)}"
             )
-    module.load_state_dict(state)
 
 
 def optimizer_state_to_tensors(

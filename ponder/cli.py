@@ -1,18 +1,20 @@
 """The `ponder` command line. Heavy imports (torch, ray, numba kernels) happen inside commands so
-`ponder --help` answers at once. Every PonderError becomes one line on stderr and exit code 2."""
+`ponder --help` answers at once. Every user error is one line on stderr and exit code 2 (`main`)."""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from ponder import __version__
-from ponder.errors import PonderError
+from ponder.errors import PonderError, one_line, user_error_in
 
 app = typer.Typer(
     name="ponder",
@@ -93,12 +95,49 @@ def _register_commands() -> None:
 _register_commands()
 
 
-def main() -> None:
+# The parser's error class (click's, or typer's copy of it in typer >= 0.22), found through the
+# one that typer exports so that no private module is imported.
+UsageError: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError"
+)
+
+
+def _usage_line(exc: Any) -> str:
+    """A parser error as one line that says where the help is, instead of typer's box."""
+    where = f" (see {exc.ctx.command_path} --help)" if exc.ctx is not None else ""
+    return f"{exc.format_message()}{where}"
+
+
+def _fail(message: str, code: int = PonderError.exit_code) -> NoReturn:
+    print(f"error: {one_line(message)}", file=sys.stderr)
+    sys.exit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The `ponder` entry point: every failure the user can fix ends as one line on stderr and
+    exit code 2 (PonderError, parser errors, a user error raised inside a Ray actor, a path the
+    system refuses, an allocation the machine cannot make). PONDER_TRACEBACK=1 shows the
+    traceback instead, for debugging."""
     try:
-        app()
-    except PonderError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
+        code = app(args=argv, standalone_mode=False)
+    except UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            sys.exit(0)  # `ponder` or `ponder train` alone: the help was printed, as asked
+        _fail(_usage_line(exc), exc.exit_code)  # type: ignore[attr-defined]
+    except (KeyboardInterrupt, typer.Abort):
         print("interrupted", file=sys.stderr)
         sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("PONDER_TRACEBACK"):
+            raise
+        user = user_error_in(exc)
+        if user is not None:
+            _fail(str(user), user.exit_code)
+        if isinstance(exc, MemoryError):
+            _fail(f"not enough memory ({exc or 'allocation failed'}); ask for smaller sizes")
+        if isinstance(exc, OSError) and exc.filename is not None:
+            _fail(f"{exc.filename}: {exc.strerror or exc}")
+        raise
+    if code == 130:  # typer turns Ctrl-C into exit code 130
+        print("interrupted", file=sys.stderr)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,10 +1,12 @@
 """`ponder demo`: the whole system in a few minutes on a laptop.
 
 AlphaZero learns tic-tac-toe from scratch on a local Ray (self-play workers, replay buffer,
-learner, evaluator) until it no longer loses to the exact solver, then the final checkpoint
-plays the baselines through the arena and the table is printed. Last, a small `ponder think`
-of the run rates its early, middle and final networks at search budgets 0 to 16: what search
-("System 2") adds to the raw policy ("System 1") at each stage of training.
+learner, evaluator) until its play is perfect, checked exhaustively: in every position it can
+reach in either seat against any opponent, its move at the evaluation budget is one the exact
+minimax rates optimal (`ponder.arena.perfect`). Then that checkpoint plays the baselines
+through the arena and the table is printed. Last, a small `ponder think` of the run rates its
+early, middle and final networks at search budgets 0 to 16: what search ("System 2") adds to
+the raw policy ("System 1") at each stage of training.
 """
 
 from __future__ import annotations
@@ -58,7 +60,8 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         console = make_console()
         console.print(
             f"[bold]ponder demo[/bold]: AlphaZero learns tic-tac-toe from scratch on local Ray "
-            f"({config.name}), stopping once it draws every evaluation game against the solver."
+            f"({config.name}), stopping once its move is minimax-optimal in every position it can "
+            "reach, in either seat, against any opponent."
         )
         try:
             summary = train_alphazero(

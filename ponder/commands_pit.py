@@ -32,11 +32,17 @@ def _mode(num_players: int, round_robin: bool, gauntlet: bool, sprt: str | None)
     return "head-to-head"
 
 
-def _check_outputs(game: Any, sgf: Path | None) -> None:
+def _check_outputs(game: Any, sgf: Path | None, **files: Path | None) -> None:
+    """Every output path is checked before the first game: a bad one found after the last
+    would lose every result."""
     from ponder.arena.records import sgf_kind
+    from ponder.rundir import check_output_file
 
     if sgf is not None and sgf_kind(game) is None:
         raise PonderError(f"--sgf: SGF is written for hex and go games, not {game.name}")
+    for option, path in {"sgf": sgf, **files}.items():
+        if path is not None:
+            check_output_file(path, "--" + option.replace("_", "-"))
 
 
 def _write_html(path: Path, records: list[dict[str, Any]]) -> None:
@@ -119,7 +125,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             typer.Option(help="Player rated 0 (default: random if present, else the first)."),
         ] = None,
         bootstrap: Annotated[
-            int, typer.Option(help="Bootstrap resamples for rating intervals.", min=0)
+            int, typer.Option(help="Bootstrap resamples for rating intervals.", min=0, max=100_000)
         ] = 200,
         progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
     ) -> None:
@@ -143,7 +149,9 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         mode = _mode(len(players), round_robin, gauntlet, sprt)
         sprt_config = parse_sprt(sprt) if sprt is not None else None
         game = get_game(game_name)
-        _check_outputs(game, sgf)
+        _check_outputs(
+            game, sgf, json=json_out, csv=csv_out, games_out=games_out, ratings_file=ratings_file
+        )
         for spec in players:
             if spec.strip().lower() == "human":
                 raise PonderError("pit plays many games at once; to play yourself use ponder play")
@@ -253,7 +261,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             typer.Option(help="Player rated 0 (default: random if present, else the first)."),
         ] = None,
         bootstrap: Annotated[
-            int, typer.Option(help="Bootstrap resamples for rating intervals.", min=0)
+            int, typer.Option(help="Bootstrap resamples for rating intervals.", min=0, max=100_000)
         ] = 200,
         seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
         json_out: Annotated[

@@ -180,7 +180,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             str | None, typer.Option("--game", "-g", help="Game name (board games).")
         ] = None,
         delay: Annotated[
-            float, typer.Option(help="Seconds to pause after each move.", min=0)
+            float, typer.Option(help="Seconds to pause after each move.", min=0, max=3600)
         ] = 0.5,
         top: Annotated[int, typer.Option(help="Top moves shown per move.", min=0)] = 3,
         step: Annotated[

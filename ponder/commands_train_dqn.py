@@ -48,14 +48,11 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         # waiters cost a little on an idle machine and save an order of magnitude on a busy one.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         from ponder.agents.dqn.training import prepare_run
-        from ponder.errors import PonderError
 
         extra = list(overrides or [])
         if actors is not None:
             extra.append(f"apex.actors={actors}")
-        cfg, run, has_checkpoint = prepare_run(config, extra, out, resume)
-        if address is not None and cfg.apex.actors == 0:
-            raise PonderError("--address joins a Ray cluster for Ape-X actors: give --actors N")
+        cfg, run, has_checkpoint = prepare_run(config, extra, out, resume, address)
         if cfg.apex.actors > 0:
             from ponder.selfplay.apex_driver import train_apex
             from ponder.selfplay.cluster import shutdown_ray

@@ -7,13 +7,19 @@ types and out-of-range values are rejected before any work starts, with one line
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ponder.errors import PonderError
+from ponder.errors import PonderError, short
+
+# A config is a page of YAML; anything far larger is the wrong file.
+MAX_CONFIG_BYTES = 1 << 20
+# Every seed must suit numpy's SeedSequence (>= 0) and torch.manual_seed (< 2**64).
+MAX_SEED = 2**63 - 1
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -21,15 +27,60 @@ M = TypeVar("M", bound=BaseModel)
 class StrictModel(BaseModel):
     """Base for every config section: no unknown keys, no silent coercion of str to numbers."""
 
-    model_config = ConfigDict(extra="forbid", strict=False, validate_assignment=True, frozen=False)
+    # allow_inf_nan=False: `train.lr=.inf` or `nan` would train to NaN and write `Infinity`
+    # (not JSON) into every metrics line; no setting of any algorithm means to be non-finite.
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=False,
+        validate_assignment=True,
+        frozen=False,
+        allow_inf_nan=False,
+    )
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a key given twice in one mapping is an error: plain
+    YAML keeps the last value, so the first one, which the user may be reading, silently loses.
+    """
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in seen
+            except TypeError:  # an unhashable key: the base class reports it
+                break
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"key {short(key)} is given twice in one mapping",
+                    key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    return f"{where}: {getattr(exc, 'problem', None) or 'syntax error'}"
+
+
+def load_yaml_text(text: str) -> Any:
+    """`yaml.safe_load` with duplicate keys refused (raises yaml.YAMLError)."""
+    return yaml.load(text, Loader=UniqueKeyLoader)  # a SafeLoader subclass
 
 
 def _parse_scalar(text: str) -> Any:
     """Read an override value the way YAML would (`3` -> int, `true` -> bool, `[1,2]` -> list)."""
     try:
-        return yaml.safe_load(text)
+        return load_yaml_text(text)
     except yaml.YAMLError as exc:
-        raise PonderError(f"cannot parse override value {text!r}: {exc.problem}") from None
+        raise PonderError(
+            f"cannot parse override value {short(text)}{_yaml_problem(exc)}"
+        ) from None
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
@@ -38,18 +89,18 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
     out = copy.deepcopy(data)
     for item in overrides:
         if "=" not in item:
-            raise PonderError(f"override {item!r} must look like key.path=value")
+            raise PonderError(f"override {short(item)} must look like key.path=value")
         key, _, raw = item.partition("=")
-        parts = [p for p in key.strip().split(".") if p]
-        if not parts:
-            raise PonderError(f"override {item!r} has an empty key")
+        parts = [p.strip() for p in key.strip().split(".")]
+        if not key.strip() or not all(parts):
+            raise PonderError(f"override {short(item)} needs a key like train.lr (no empty parts)")
         node = out
         for part in parts[:-1]:
             child = node.get(part)
             if child is None:
                 child = node[part] = {}
             if not isinstance(child, dict):
-                raise PonderError(f"override {key!r}: {part!r} is not a section")
+                raise PonderError(f"override {short(key)}: {short(part)} is not a section")
             node = child
         node[parts[-1]] = _parse_scalar(raw)
     return out
@@ -63,7 +114,7 @@ def format_validation_error(exc: ValidationError) -> str:
     if err["type"] == "extra_forbidden":
         return f"config key {loc!r} is not a known setting"
     got = err.get("input")
-    got_text = f" (got {got!r})" if got is not None and not isinstance(got, dict) else ""
+    got_text = f" (got {short(got)})" if got is not None and not isinstance(got, dict) else ""
     more = len(exc.errors()) - 1
     tail = f" [+{more} more]" if more > 0 else ""
     return f"config key {loc!r}: {msg}{got_text}{tail}"
@@ -77,16 +128,26 @@ def validate_config(schema: type[M], data: dict[str, Any]) -> M:
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
+    """A YAML mapping from a config file; every way the file can be wrong is one line."""
     path = Path(path)
-    if not path.is_file():
-        raise PonderError(f"config file not found: {path}")
     try:
-        data = yaml.safe_load(path.read_text())
+        if not path.is_file():
+            raise PonderError(f"config file not found: {path}")
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise PonderError(f"config file {path} is over {MAX_CONFIG_BYTES >> 20} MB")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PonderError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PonderError(f"config file {path} is not text (not UTF-8): is it a config?") from None
+    if "\x00" in text:
+        raise PonderError(f"config file {path} holds NUL bytes: is it a config?")
+    try:
+        data = load_yaml_text(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "syntax error"
-        raise PonderError(f"config file {path} is not valid YAML{where}: {problem}") from None
+        raise PonderError(f"config file {path} is not valid YAML{_yaml_problem(exc)}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -99,6 +160,25 @@ def load_config(schema: type[M], path: str | Path | None, overrides: list[str] |
     data = read_yaml(path) if path is not None else {}
     data = apply_overrides(data, list(overrides or []))
     return validate_config(schema, data)
+
+
+def physical_memory_bytes() -> int:
+    """The machine's RAM (0 where the system does not say)."""
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
+def check_allocation(nbytes: float, what: str) -> None:
+    """Refuse, with one line naming `what`, an allocation larger than the machine's memory:
+    numpy would fail with a traceback (or, under overcommit, the kernel kill us much later)."""
+    total = physical_memory_bytes()
+    if total and nbytes > total:
+        raise PonderError(
+            f"{what} would need {nbytes / 2**30:,.1f} GiB, more than this machine's "
+            f"{total / 2**30:,.1f} GiB of memory: ask for less"
+        )
 
 
 def dump_config(config: BaseModel) -> str:

@@ -8,12 +8,14 @@
     <run>/videos/              MP4s of evaluation episodes (DQN, eval.video) and of `ponder watch`
 
 `latest.json` is replaced atomically only after a checkpoint's two files are complete, so a
-kill at any moment leaves the previous latest checkpoint intact and loadable.
+kill at any moment leaves the previous latest checkpoint intact and loadable. It may only name a
+file of its own folder: a pointer that leads elsewhere is refused, not followed.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -21,10 +23,12 @@ from typing import Any
 from ponder.checkpoint import (
     atomic_write_json,
     atomic_write_text,
+    is_plain_name,
+    json_line,
     load_checkpoint,
     save_checkpoint,
 )
-from ponder.errors import PonderError
+from ponder.errors import PonderError, short
 
 LATEST = "latest.json"
 
@@ -50,6 +54,40 @@ def _stem_step(stem: Path) -> int | None:
         return None
 
 
+def check_creatable(path: Path, what: str) -> None:
+    """`path` does not exist yet and could be created: its nearest existing ancestor is a
+    writable directory and no component is too long. Raises PonderError; writes nothing."""
+    if len(str(path).encode()) >= 4096 or any(len(p.encode()) > 255 for p in path.parts):
+        raise PonderError(f"{what} {short(str(path))}: the name is too long")
+    parent = path.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise PonderError(f"{what} {path}: {parent} is a file, not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise PonderError(f"{what} {path}: {parent} is not writable")
+
+
+def check_output_file(path: str | Path, what: str) -> None:
+    """An output file a command will write at its end (`--json`, `--csv`...): checked before
+    any work, so that a long run's results are not lost to a bad path at the last moment."""
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise PonderError(f"{what} {path} is a directory; give a file name")
+        if path.exists():
+            if not path.is_file():
+                # Outputs are written to a temporary file and renamed over the target, which
+                # would replace a device or a pipe (such as /dev/stdout) with a plain file.
+                raise PonderError(f"{what} {path} is not a regular file; give a file name")
+            if not os.access(path, os.W_OK) or not os.access(path.absolute().parent, os.W_OK):
+                raise PonderError(f"{what} {path} is not writable")
+            return
+        check_creatable(path, what)
+    except OSError as exc:
+        raise PonderError(f"{what} {short(str(path))}: {exc.strerror or exc}") from None
+
+
 class RunDir:
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -57,31 +95,60 @@ class RunDir:
         self.games = self.path / "games"
         self._tb: Any = None
 
-    @classmethod
-    def create(cls, out: str | Path | None, prefix: str) -> RunDir:
-        """A new run directory: `out` (empty or absent) or runs/<prefix>-<time>."""
+    @staticmethod
+    def check_new(out: str | Path | None, prefix: str) -> Path:
+        """The path `create` would use, after every check that needs no write: `out` must be
+        an empty directory or absent, under a directory this user may write in."""
         if out is None:
             out = Path("runs") / f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}"
         path = Path(out)
-        if path.exists() and any(path.iterdir()):
-            raise PonderError(
-                f"run directory {path} is not empty (use --resume {path} to continue)"
-            )
-        path.mkdir(parents=True, exist_ok=True)
-        run = cls(path)
-        run.checkpoints.mkdir(exist_ok=True)
-        run.games.mkdir(exist_ok=True)
+        try:
+            if path.is_dir():
+                if any(path.iterdir()):
+                    raise PonderError(
+                        f"run directory {path} is not empty (use --resume {path} to continue)"
+                    )
+                if not os.access(path, os.W_OK | os.X_OK):
+                    raise PonderError(f"run directory {path} is not writable")
+                return path
+            if path.exists() or path.is_symlink():
+                raise PonderError(f"--out {path} is a file, not a directory")
+            check_creatable(path, "run directory")
+        except OSError as exc:
+            raise PonderError(f"run directory {path}: {exc.strerror or exc}") from None
+        return path
+
+    @classmethod
+    def create(cls, out: str | Path | None, prefix: str) -> RunDir:
+        """A new run directory: `out` (empty or absent) or runs/<prefix>-<time>."""
+        path = cls.check_new(out, prefix)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            run = cls(path)
+            run.checkpoints.mkdir(exist_ok=True)
+            run.games.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise PonderError(f"cannot create run directory {path}: {exc.strerror}") from None
         return run
 
     @classmethod
-    def open(cls, path: str | Path) -> RunDir:
-        """An existing run directory, for --resume."""
+    def open(cls, path: str | Path, create_folders: bool = True) -> RunDir:
+        """An existing run directory, for --resume. `create_folders=False` only checks it
+        (validation must not write into a run it may then refuse)."""
         run = cls(path)
-        if not (run.path / "config.yaml").is_file():
+        try:
+            is_run = (run.path / "config.yaml").is_file()
+        except OSError as exc:
+            raise PonderError(f"--resume {short(str(path))}: {exc.strerror or exc}") from None
+        if not is_run:
             raise PonderError(f"{path} is not a ponder run directory (no config.yaml)")
-        run.checkpoints.mkdir(exist_ok=True)
-        run.games.mkdir(exist_ok=True)
+        if create_folders:
+            run.make_folders()
         return run
+
+    def make_folders(self) -> None:
+        self.checkpoints.mkdir(exist_ok=True)
+        self.games.mkdir(exist_ok=True)
 
     # -- config -------------------------------------------------------------------------------
     def write_config(self, text: str) -> None:
@@ -95,7 +162,7 @@ class RunDir:
         """Append to metrics.jsonl and mirror numeric values to TensorBoard."""
         record = {"step": step, "time": time.time(), **values}
         with open(self.path / "metrics.jsonl", "a") as handle:
-            handle.write(json.dumps(record) + "\n")
+            handle.write(json_line(record) + "\n")
         writer = self._writer()
         for key, value in values.items():
             if isinstance(value, int | float) and not isinstance(value, bool):
@@ -161,14 +228,25 @@ class RunDir:
                 stem.with_suffix(suffix).unlink(missing_ok=True)
 
     def latest_checkpoint(self) -> Path | None:
-        """The stem the latest pointer names, or None for a run with no checkpoint yet."""
+        """The stem the latest pointer names, or None for a run with no checkpoint yet.
+
+        The pointer must be `{"checkpoint": NAME, ...}` with NAME a file name of the
+        checkpoints folder; anything else is refused with one line, never followed."""
         pointer = self.checkpoints / LATEST
         if not pointer.is_file():
             return None
         try:
-            name = json.loads(pointer.read_text())["checkpoint"]
-        except (json.JSONDecodeError, KeyError) as exc:
-            raise PonderError(f"{pointer} is unreadable ({exc})") from None
+            data = json.loads(pointer.read_bytes())
+        except (OSError, ValueError, RecursionError) as exc:
+            raise PonderError(f"{pointer} is unreadable ({short(str(exc))})") from None
+        name = data.get("checkpoint") if isinstance(data, dict) else None
+        if name is None:
+            raise PonderError(f'{pointer} does not hold {{"checkpoint": NAME}}')
+        if not is_plain_name(name):
+            raise PonderError(
+                f"{pointer} names {short(name)}, not a file of its own folder: refusing to "
+                "follow it"
+            )
         return self.checkpoints / name
 
     def load_latest(self, expect: dict[str, Any] | None = None, device: str = "cpu") -> Any:

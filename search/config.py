@@ -10,7 +10,7 @@ from ponder.config import StrictModel
 class SearchConfig(StrictModel):
     """Settings of one `BatchedMCTS`; the defaults are AlphaZero's where AlphaZero has one."""
 
-    num_simulations: int = Field(100, ge=1)
+    num_simulations: int = Field(100, ge=1, le=10**7)
     # K leaves per tree per evaluator call; virtual loss keeps the K descents apart.
     leaves_per_step: int = Field(8, ge=1, le=1024)
     virtual_loss: float = Field(1.0, ge=0.0)
@@ -30,13 +30,13 @@ class SearchConfig(StrictModel):
     tree_reuse: bool = True
     # Gumbel root with sequential halving (Danihelka et al. 2022); see ponder.search.gumbel.
     gumbel: bool = False
-    gumbel_considered: int = Field(16, ge=1)
+    gumbel_considered: int = Field(16, ge=1, le=1 << 16)
     gumbel_c_visit: float = Field(50.0, ge=0.0)
     gumbel_c_scale: float = Field(1.0, ge=0.0)
     # Scale of the root Gumbel noise: 1 samples as the paper does, 0 plays deterministically.
     gumbel_scale: float = Field(1.0, ge=0.0)
     # Nodes per tree. None: sized from num_simulations (twice over, so a reused subtree fits).
-    max_nodes: int | None = Field(None, ge=2)
+    max_nodes: int | None = Field(None, ge=2, le=10**9)
 
     @model_validator(mode="after")
     def _nodes_hold_a_search(self) -> SearchConfig:

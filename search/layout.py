@@ -124,7 +124,17 @@ class Params(NamedTuple):
     c_scale: float
 
 
+# Bytes per node of `new_tree`: 5 int32 and 2 float64 per node, 3 int32 and 2 float32 per edge.
+NODE_BYTES, EDGE_BYTES = 5 * 4 + 2 * 8, 3 * 4 + 2 * 4
+
+
 def new_tree(batch: int, capacity: int, num_actions: int) -> Tree:
+    from ponder.config import check_allocation
+
+    check_allocation(
+        float(batch) * capacity * (NODE_BYTES + num_actions * EDGE_BYTES),
+        f"{batch} search trees of {capacity:,} nodes",
+    )
     nodes_i = np.zeros((batch, capacity, 5), dtype=np.int32)
     nodes_i[..., N_PARENT] = -1
     edges_i = np.zeros((batch, capacity, num_actions, 3), dtype=np.int32)

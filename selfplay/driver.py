@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ponder.checkpoint import load_array_folder, save_array_folder
-from ponder.errors import PonderError
+from ponder.errors import PonderError, user_error_in
 from ponder.rundir import RunDir
 from ponder.selfplay.evaluation import stop_reached
 from ponder.selfplay.progress import ProgressDisplay
@@ -144,9 +144,7 @@ class AZPipeline:
         self.display = ProgressDisplay(progress, console)
         self.counters = PipelineCounters()
         if checkpoint is not None:
-            saved = checkpoint.metadata.get("pipeline") or {}
-            known = {k: v for k, v in saved.items() if k in PipelineCounters.__dataclass_fields__}
-            self.counters = PipelineCounters(**known)
+            self.counters = counters_from_metadata(checkpoint)
         self.step = 0
         self.samples_trained = 0
         self.rows_this_session = 0  # rows in the replay since this session began (restored too)
@@ -211,8 +209,9 @@ class AZPipeline:
         self._publish(ray.get(self.learner.publish.remote()), self.step)
 
     def _restore_replay(self) -> None:
-        """Refill the replay saved with the checkpoint being resumed; a missing copy, or one
-        from another step (a kill between the two writes), is reported and skipped."""
+        """Refill the replay saved with the checkpoint being resumed; a missing or damaged
+        copy, or one from another step (a kill between the two writes), is reported and
+        skipped: the run refills it with fresh positions."""
         import ray
 
         if self.checkpoint is None:
@@ -226,11 +225,14 @@ class AZPipeline:
         except PonderError as exc:
             why = str(exc)
         else:
-            if meta.get("step") == step:
+            from ponder.selfplay.replay import snapshot_problem
+
+            why = snapshot_problem(arrays, meta, self.game) or ""
+            if not why and meta.get("step") == step:
                 self.rows_this_session = ray.get(self.replay.restore.remote(arrays, meta))
                 self.display.message(f"replay restored: {self.rows_this_session} positions")
                 return
-            why = f"the saved replay is from step {meta.get('step')}, not {step}"
+            why = why or f"the saved replay is from step {meta.get('step')}, not {step}"
         self.display.message(f"replay not restored ({why}); waiting for fresh positions")
 
     def _new_worker(self, index: int, incarnation: int) -> WorkerSlot:
@@ -297,11 +299,12 @@ class AZPipeline:
     # -- the loop -----------------------------------------------------------------------------
     def run(self) -> Summary:
         self.session_start = time.monotonic()
-        self.rundir.write_config(_dump(self.cfg))
         stop_reason = "unknown"
         with self.display:
             self.display.message(f"starting actors on Ray for run {self.rundir.path}")
             self._start_actors()
+            # Only now: a resume whose overrides cannot run must leave config.yaml as it was.
+            self.rundir.write_config(_dump(self.cfg))
             try:
                 stop_reason = self._loop()
             except KeyboardInterrupt:
@@ -427,6 +430,9 @@ class AZPipeline:
     def _replace_worker(self, slot: WorkerSlot, exc: BaseException) -> None:
         import ray
 
+        user = user_error_in(exc)
+        if user is not None:  # the same input fails in every fresh worker: say it once
+            raise user from None
         slot.deaths_in_a_row += 1
         if slot.deaths_in_a_row >= MAX_CONSECUTIVE_DEATHS:
             raise PonderError(
@@ -446,6 +452,7 @@ class AZPipeline:
         try:
             out = ray.get(ref)
         except ray.exceptions.RayActorError as exc:
+            raise_user_error(exc)
             raise PonderError(
                 f"the learner process died ({str(exc).splitlines()[0]}); continue the run with "
                 f"--resume {self.rundir.path}"
@@ -486,6 +493,7 @@ class AZPipeline:
         try:
             result = ray.get(ref)
         except ray.exceptions.RayActorError as exc:
+            raise_user_error(exc)
             self.display.message(f"the evaluator died ({str(exc).splitlines()[0]}); restarting")
             self.evaluator = None  # the next evaluation starts a fresh one
             result = None
@@ -581,9 +589,10 @@ class AZPipeline:
             if self.step != self.last_checkpoint_step:
                 try:
                     self._save_checkpoint()
-                except ray.exceptions.RayError as exc:
+                except (ray.exceptions.RayError, PonderError) as exc:
+                    why = user_error_in(exc) or exc
                     self.display.message(
-                        f"the final checkpoint could not be taken ({str(exc).splitlines()[0]}); "
+                        f"the final checkpoint could not be taken ({str(why).splitlines()[0]}); "
                         f"the latest is {self.last_checkpoint}"
                     )
             for slot in self.workers:  # self-play is over: free the cores for the evaluation
@@ -639,11 +648,21 @@ class AZPipeline:
 
 
 def raise_user_error(exc: BaseException) -> None:
-    """A PonderError raised inside an actor reaches the user as its one line, not Ray's
-    traceback; any other failure in an actor is a bug and propagates unchanged."""
-    cause = getattr(exc, "cause", None)
-    if isinstance(cause, PonderError):
-        raise PonderError(str(cause)) from None
+    """A PonderError raised inside an actor (in a task, or in its constructor, which Ray
+    reports as ActorDiedError) reaches the user as its one line, not Ray's traceback; any
+    other failure in an actor is a bug and propagates unchanged."""
+    user = user_error_in(exc)
+    if user is not None:
+        raise PonderError(str(user)) from None
+
+
+def counters_from_metadata(checkpoint: Any) -> PipelineCounters:
+    """The counters a checkpoint's metadata stores under `pipeline`, validated by type."""
+    from ponder.checkpoint import dataclass_from_metadata
+
+    saved = checkpoint.metadata.get("pipeline")
+    where = f"checkpoint {checkpoint.path}"
+    return dataclass_from_metadata(PipelineCounters, saved or {}, where, "pipeline")
 
 
 def check_opponents(cfg: Any, game: Any) -> None:
@@ -665,10 +684,111 @@ def check_opponents(cfg: Any, game: Any) -> None:
         check_player_for_game(make_player(spec, game), game)
 
 
+def check_evaluation(cfg: Any, game: Any) -> None:
+    """Everything the evaluator will need, checked before training starts: opponents, the
+    opening set, the exhaustive check's game, and stop_when keys that can fire."""
+    from ponder.arena.openings import opening_book
+    from ponder.envs.solvers import get_solver
+    from ponder.selfplay.evaluation import check_stop_when
+
+    check_opponents(cfg, game)
+    opening_book(game, cfg.eval.openings, seed=0)
+    if cfg.eval.exhaustive:
+        from ponder.arena.perfect import check_exhaustive_game
+
+        check_exhaustive_game(game)
+    check_stop_when(cfg, get_solver(game.name) is not None)
+
+
+def check_sizes(cfg: Any, game: Any) -> None:
+    """The memory the run will allocate (search trees of self-play and evaluation, the
+    replay), against the machine's: a size that cannot be allocated fails now, in one line,
+    not in an actor after the run directory exists."""
+    from ponder.arena.match import DEFAULT_BATCH_GAMES
+    from ponder.config import check_allocation
+    from ponder.search.layout import EDGE_BYTES, NODE_BYTES
+
+    actions = int(game.num_actions)
+
+    def tree_bytes(batch: int, sims: int, max_nodes: int | None) -> float:
+        return float(batch) * (max_nodes or 2 * (sims + 1)) * (NODE_BYTES + actions * EDGE_BYTES)
+
+    search = cfg.selfplay.search
+    check_allocation(
+        cfg.pipeline.workers
+        * tree_bytes(cfg.selfplay.concurrent_games, search.num_simulations, search.max_nodes),
+        "self-play search trees (pipeline.workers x selfplay.concurrent_games x "
+        "search.num_simulations)",
+    )
+    check_allocation(
+        tree_bytes(min(cfg.eval.games, DEFAULT_BATCH_GAMES), max(cfg.eval.simulations, 1), None),
+        "evaluation search trees (eval.simulations)",
+    )
+    row = math.prod(int(d) for d in game.obs_shape) * 4 + actions * 5 + 8
+    check_allocation(float(cfg.train.replay_window) * row, "the replay (train.replay_window)")
+    check_allocation(4.0 * cfg.train.batch_size * row, "a learner batch (train.batch_size)")
+
+
 def _dump(cfg: Any) -> str:
     from ponder.config import dump_config
 
     return dump_config(cfg)
+
+
+@dataclass
+class RunRequest:
+    """A training request that passed every check; nothing has been written for it yet."""
+
+    cfg: Any
+    path: Path
+    resume: bool
+    checkpoint: Any = None
+
+
+def validate_run(
+    config: str | Path | None,
+    overrides: list[str],
+    out: str | Path | None = None,
+    resume: str | Path | None = None,
+) -> RunRequest:
+    """Check the whole request without writing anything: config and overrides, opponents,
+    stop rules and sizes, the output directory, and (resuming) that the latest checkpoint fits
+    the config, schema, shapes and optimizer included."""
+    from ponder.agents.alphazero.config import AZConfig
+    from ponder.agents.alphazero.trainer import check_resumable
+    from ponder.config import apply_overrides, read_yaml, validate_config
+    from ponder.envs.registry import get_game
+
+    if resume is not None:
+        if config is not None or out is not None:
+            raise PonderError("--resume continues a run with its own config; drop --config/--out")
+        run = RunDir.open(resume, create_folders=False)
+        cfg = validate_config(AZConfig, apply_overrides(read_yaml(run.config_path()), overrides))
+        game = get_game(cfg.game)
+        check_evaluation(cfg, game)
+        check_sizes(cfg, game)
+        checkpoint = None
+        if run.latest_checkpoint() is not None:
+            checkpoint = run.load_latest(expect={"game": cfg.game, "algorithm": "alphazero"})
+            check_resumable(checkpoint, game, cfg)
+            counters_from_metadata(checkpoint)
+        return RunRequest(cfg, run.path, True, checkpoint)
+    if config is None:
+        raise PonderError("give --config configs/<game>.yaml (or --resume RUN_DIR)")
+    cfg = validate_config(AZConfig, apply_overrides(read_yaml(config), overrides))
+    game = get_game(cfg.game)
+    check_evaluation(cfg, game)  # one-line errors before a directory is made
+    check_sizes(cfg, game)
+    return RunRequest(cfg, RunDir.check_new(out, prefix=f"az-{cfg.game}"), False)
+
+
+def open_run(request: RunRequest) -> RunDir:
+    """The run directory of a validated request: created (with its config) or reopened."""
+    if request.resume:
+        return RunDir.open(request.path)
+    run = RunDir.create(request.path, prefix=f"az-{request.cfg.game}")
+    run.write_config(_dump(request.cfg))
+    return run
 
 
 def prepare_run(
@@ -680,31 +800,11 @@ def prepare_run(
     """The validated config, the run directory and (when resuming) its latest checkpoint.
 
     A resumed run reads its own config.yaml; `overrides` still apply (to extend
-    `pipeline.max_learner_steps`, say). A run killed before its first checkpoint starts over.
+    `pipeline.max_learner_steps`, say) and are written back once the run has started. A run
+    killed before its first checkpoint starts over.
     """
-    from ponder.agents.alphazero.config import AZConfig
-    from ponder.config import apply_overrides, read_yaml, validate_config
-
-    if resume is not None:
-        if config is not None or out is not None:
-            raise PonderError("--resume continues a run with its own config; drop --config/--out")
-        run = RunDir.open(resume)
-        cfg = validate_config(AZConfig, apply_overrides(read_yaml(run.config_path()), overrides))
-        from ponder.envs.registry import get_game
-
-        check_opponents(cfg, get_game(cfg.game))
-        checkpoint = None
-        if run.latest_checkpoint() is not None:
-            checkpoint = run.load_latest(expect={"game": cfg.game, "algorithm": "alphazero"})
-        return cfg, run, checkpoint
-    if config is None:
-        raise PonderError("give --config configs/<game>.yaml (or --resume RUN_DIR)")
-    cfg = validate_config(AZConfig, apply_overrides(read_yaml(config), overrides))
-    from ponder.envs.registry import get_game
-
-    check_opponents(cfg, get_game(cfg.game))  # one-line errors before a directory is made
-    run = RunDir.create(out, prefix=f"az-{cfg.game}")
-    return cfg, run, None
+    request = validate_run(config, overrides, out, resume)
+    return request.cfg, open_run(request), request.checkpoint
 
 
 def train_alphazero(
@@ -716,9 +816,13 @@ def train_alphazero(
     progress: bool = False,
     console: Any = None,
 ) -> Summary:
-    """`ponder train az`: prepare the run, start or join Ray, train until a stop condition."""
+    """`ponder train az`: check the request, start or join Ray, then (only then) create or
+    reopen the run directory, and train until a stop condition."""
     from ponder.selfplay.cluster import ensure_ray
 
-    cfg, run, checkpoint = prepare_run(config, list(overrides or []), out, resume)
+    request = validate_run(config, list(overrides or []), out, resume)
     ensure_ray(address)
-    return AZPipeline(cfg, run, checkpoint, progress=progress, console=console).run()
+    run = open_run(request)
+    return AZPipeline(
+        request.cfg, run, request.checkpoint, progress=progress, console=console
+    ).run()

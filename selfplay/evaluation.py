@@ -2,8 +2,10 @@
 
 Matches run in their own actor so that training never waits for them; results come back as
 flat metrics (`<opponent>_win_rate`, `_draw_rate`, `_loss_rate`, `_score`, `_elo`, `_elo_low`,
-`_elo_high`)
-that the driver logs and that `pipeline.stop_when` can name.
+`_elo_high`), plus, with `eval.exhaustive`, `exhaustive_optimal_rate`, `_mistakes` and
+`_positions` from `ponder.arena.perfect` (every reachable position checked against the exact
+solver), that the driver logs and that `pipeline.stop_when` can name. Matches start from the
+arena's opening sets (`eval.openings`), so they cover what a user's `ponder pit` covers.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import time
 from typing import Any
 
 SOLVER_SPEC = "solver"
+MATCH_METRICS = ("win_rate", "draw_rate", "loss_rate", "score", "elo", "elo_low", "elo_high")
+# stop_when keys with these endings are upper bounds (stop at or below); others lower bounds.
+UPPER_BOUNDS = ("loss_rate", "mistakes")
 
 
 def opponent_specs(cfg: Any, has_solver: bool) -> list[str]:
@@ -47,19 +52,45 @@ def match_metrics(spec: str, result: Any) -> dict[str, float]:
     return metrics
 
 
+def metric_names(cfg: Any, has_solver: bool) -> list[str]:
+    """Every metric an evaluation under `cfg` reports: what `pipeline.stop_when` may name."""
+    from ponder.arena.perfect import METRICS
+
+    names = [
+        f"{metric_prefix(spec)}_{name}"
+        for spec in opponent_specs(cfg, has_solver)
+        for name in MATCH_METRICS
+    ]
+    return names + (list(METRICS) if cfg.eval.exhaustive else [])
+
+
+def check_stop_when(cfg: Any, has_solver: bool) -> None:
+    """A stop_when key the evaluation never reports would never fire: refuse it up front."""
+    from ponder.errors import PonderError, short
+
+    known = metric_names(cfg, has_solver)
+    for key in cfg.pipeline.stop_when:
+        if key not in known:
+            raise PonderError(
+                f"pipeline.stop_when key {short(key)} is not a metric the evaluation reports; "
+                f"known: {', '.join(known) or 'none (no opponents and no exhaustive check)'}"
+            )
+
+
 def stop_reached(stop_when: dict[str, float], metrics: dict[str, float]) -> str | None:
     """The first satisfied `pipeline.stop_when` condition, as text, or None.
 
-    Keys ending in `loss_rate` are upper bounds (stop once at or below); every other key is a
-    lower bound (stop once at or above). Each needs the metric to have been measured.
+    Keys ending in `loss_rate` or `mistakes` are upper bounds (stop once at or below); every
+    other key is a lower bound (stop once at or above). Each needs the metric measured.
     """
     for key, bound in stop_when.items():
         if key not in metrics:
             continue
         value = metrics[key]
-        if key.endswith("loss_rate") and value <= bound:
+        upper = key.endswith(UPPER_BOUNDS)
+        if upper and value <= bound:
             return f"{key}={value:.3f} <= {bound}"
-        if not key.endswith("loss_rate") and value >= bound:
+        if not upper and value >= bound:
             return f"{key}={value:.3f} >= {bound}"
     return None
 
@@ -93,10 +124,24 @@ class Evaluator:
             search=self.cfg.selfplay.search,  # the player turns noise and tree reuse off
         )
         metrics: dict[str, float] = {}
-        table = []
+        table: list[dict[str, Any]] = []
+        exhaustive = None
+        if self.cfg.eval.exhaustive:
+            from ponder.arena.perfect import perfect_play_report
+
+            report = perfect_play_report(self.game, player, seed=step)
+            metrics.update(report.metrics())
+            exhaustive = report.describe(self.game)
         for spec in self.opponents:
             result = play_match(
-                self.game, player, spec, self.cfg.eval.games, seed=step, workers=0, progress=False
+                self.game,
+                player,
+                spec,
+                self.cfg.eval.games,
+                seed=step,
+                workers=0,
+                openings=self.cfg.eval.openings,
+                progress=False,
             )
             metrics.update(match_metrics(spec, result))
             table.append(
@@ -112,5 +157,6 @@ class Evaluator:
             "step": step,
             "metrics": metrics,
             "table": table,
+            "exhaustive": exhaustive,
             "seconds": time.perf_counter() - start,
         }

@@ -46,6 +46,8 @@ def snapshot_table(snap: dict[str, Any]) -> Table:
             for row in evaluation["table"]
         )
         table.add_row(f"eval @{evaluation['step']} (W/D/L)", rows)
+        if evaluation.get("exhaustive"):
+            table.add_row("every position", evaluation["exhaustive"])
     if snap.get("status"):
         table.add_row("status", snap["status"])
     return table

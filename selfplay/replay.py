@@ -16,6 +16,44 @@ import numpy as np
 FIELDS = ("planes", "policy", "value", "legal", "policy_weight")
 
 
+def snapshot_problem(arrays: dict[str, Any], meta: dict[str, Any], game: Any) -> str | None:
+    """Why a saved snapshot (read back from disk) cannot be restored into a buffer for `game`,
+    or None when it can: counters, array names, shapes and values are all checked, since the
+    files may have been damaged or edited."""
+    ints = ("capacity", "rows", "cursor", "added", "sampled", "games")
+    for key in ints:
+        value = meta.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            return f"replay field {key!r} is {value!r}, not a whole number >= 0"
+    if not isinstance(meta.get("rng"), dict):
+        return "replay field 'rng' is not a generator state"
+    try:
+        np.random.default_rng(0).bit_generator.state = meta["rng"]
+    except (TypeError, ValueError, KeyError) as exc:
+        return f"replay field 'rng' is not a generator state ({exc})"
+    rows, capacity = meta["rows"], meta["capacity"]
+    if capacity < 1 or rows > capacity or (rows and meta["cursor"] >= capacity):
+        return f"replay rows {rows}, cursor {meta['cursor']} do not fit capacity {capacity}"
+    if not rows:
+        return None
+    shapes = {
+        "planes": (rows, *game.obs_shape),
+        "policy": (rows, game.num_actions),
+        "legal": (rows, game.num_actions),
+        "value": (rows,),
+        "policy_weight": (rows,),
+    }
+    for name, shape in shapes.items():
+        array = arrays.get(name)
+        if array is None:
+            return f"replay array {name!r} is missing"
+        if tuple(array.shape) != tuple(int(d) for d in shape):
+            return f"replay array {name!r} has shape {tuple(array.shape)}, expected {shape}"
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            return f"replay array {name!r} holds NaN or infinite values"
+    return None
+
+
 class ReplayBuffer:
     """Keep the last `capacity` positions; sample uniformly with replacement."""
 

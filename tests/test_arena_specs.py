@@ -51,7 +51,7 @@ def test_specs_build_their_players():
         ("runs/x/ckpt", "needs a search budget"),
         ("ckpt@many", "a checkpoint is PATH@N"),
         ("ckpt@10:t=hot", "t='hot' is not a number"),
-        ("ckpt@10:t=inf", "t must be a finite number"),
+        ("ckpt@10:t=inf", "t='inf' is not a number"),
         ("ckpt@10:root=alphabeta", "root must be puct or gumbel"),
         ("ckpt@10:adapt=1", "adapt is the most a move may take"),
         ("ckpt@0:adapt=4", "needs N > 0 simulations"),

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ponder.config import StrictModel
+from ponder.config import MAX_SEED, StrictModel
 from ponder.search import SearchConfig
 
 
@@ -25,7 +25,7 @@ class NetworkConfig(StrictModel):
 
 
 class TrainConfig(StrictModel):
-    batch_size: int = Field(256, ge=1)
+    batch_size: int = Field(256, ge=1, le=1 << 20)
     lr: float = Field(2e-3, gt=0)
     # Piecewise-constant schedule: (learner step, lr) pairs; from each step on, that lr applies.
     lr_schedule: list[tuple[int, float]] = []
@@ -34,8 +34,8 @@ class TrainConfig(StrictModel):
     weight_decay: float = Field(1e-4, ge=0)
     value_loss: Literal["mse", "wdl"] = "mse"
     augment: bool = True  # a random symmetry of the game per sample
-    replay_window: int = Field(100_000, ge=1)  # most recent positions kept for sampling
-    min_replay: int = Field(1_000, ge=1)  # positions before the first learner step
+    replay_window: int = Field(100_000, ge=1, le=10**9)  # most recent positions kept for sampling
+    min_replay: int = Field(1_000, ge=1, le=10**9)  # positions before the first learner step
     # Trained samples per generated sample: ties the learner's pace to self-play's, so a slow
     # worker does not let the learner overfit a small buffer.
     sample_ratio: float = Field(4.0, gt=0)
@@ -52,14 +52,20 @@ class TrainConfig(StrictModel):
 
 class EvalConfig(StrictModel):
     every_steps: int = Field(500, ge=1)  # learner steps between evaluations
-    games: int = Field(100, ge=1)  # per opponent, colour-swapped
-    simulations: int = Field(64, ge=0)  # the evaluated player's search (0 = raw policy)
+    games: int = Field(100, ge=1, le=10**6)  # per opponent, colour-swapped
+    simulations: int = Field(64, ge=0, le=10**7)  # the evaluated player's search (0 = raw policy)
     opponents: list[str] = ["random", "uct:100", "uct:1000"]  # arena player specs
     solver: bool = True  # also play the exact solver where the game has one
+    # Also check the player's move in every position it can reach, in either seat, against
+    # the exact solver (tic-tac-toe, hex 3x3): metrics exhaustive_optimal_rate, _mistakes.
+    exhaustive: bool = False
+    # Opening set of the evaluation matches, as `ponder pit --openings` (auto: tic-tac-toe
+    # every 1-ply opening, connect four every 2-ply one, other games 64 random 2-ply ones).
+    openings: str = "auto"
 
 
 class PipelineConfig(StrictModel):
-    workers: int = Field(1, ge=1)
+    workers: int = Field(1, ge=1, le=1024)
     max_learner_steps: int = Field(10_000, ge=1)
     max_minutes: float = Field(0, ge=0)
     checkpoint_every: int = Field(200, ge=1)
@@ -78,11 +84,11 @@ class PipelineConfig(StrictModel):
 
 
 class SelfPlayConfig(StrictModel):
-    concurrent_games: int = Field(64, ge=1)
+    concurrent_games: int = Field(64, ge=1, le=1 << 16)
     search: SearchConfig = SearchConfig(root_noise=True)
     # Playout cap randomization (KataGo): most moves get a cheap search of `fast_simulations`
     # and are not used as policy targets; a `full_search_prob` share get the full budget.
-    fast_simulations: int = Field(0, ge=0)
+    fast_simulations: int = Field(0, ge=0, le=10**7)
     full_search_prob: float = Field(0.25, gt=0, le=1)
     # Plies per game whose move is sampled from the root visits (exploration of openings).
     temperature_moves: int = Field(8, ge=0)
@@ -104,7 +110,7 @@ class SelfPlayConfig(StrictModel):
 
 class AZConfig(StrictModel):
     game: str
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=MAX_SEED)
     network: NetworkConfig = NetworkConfig()
     selfplay: SelfPlayConfig = SelfPlayConfig()
     train: TrainConfig = TrainConfig()

@@ -19,9 +19,9 @@ import torch
 from ponder.agents.alphazero.config import AZConfig, NetworkConfig
 from ponder.agents.alphazero.evaluator import TorchEvaluator
 from ponder.agents.alphazero.network import PolicyValueNet
-from ponder.agents.alphazero.trainer import ALGORITHM
+from ponder.agents.alphazero.trainer import ALGORITHM, validate_metadata
 from ponder.agents.player import MoveInfo
-from ponder.checkpoint import load_checkpoint, load_state_dict_checked
+from ponder.checkpoint import load_checkpoint, load_state_dict_checked, nonfinite_tensor
 from ponder.errors import PonderError
 from ponder.search import BatchedMCTS, SearchConfig
 
@@ -267,7 +267,24 @@ def network_player(
         net = PolicyValueNet(game, network_cfg)
         load_state_dict_checked(net, dict(net_or_weights), f"player {spec!r}")
     evaluator = TorchEvaluator(net, device=device)
+    check_network_output(evaluator, game, spec)
     return AlphaZeroPlayer(evaluator, simulations, temperature, spec, search=search, adapt=adapt)
+
+
+def check_network_output(evaluator: TorchEvaluator, game: Any, spec: str) -> None:
+    """Refuse a network whose priors or value are NaN or infinite at the initial position: a
+    search fed NaN picks moves by accident (or loops), and a match against it means nothing."""
+    state = game.new_states(1)
+    planes = np.zeros((1, *game.obs_shape), dtype=np.float32)
+    legal = np.zeros((1, game.num_actions), dtype=np.bool_)
+    game.encode(state[0], planes[0])
+    game.legal_mask(state[0], legal[0])
+    priors, values = evaluator(planes, legal)
+    if not (np.isfinite(priors).all() and np.isfinite(values).all()):
+        raise PonderError(
+            f"player {spec!r}: the network outputs NaN or infinite values (its weights are "
+            "broken, e.g. by a diverged run); use an earlier checkpoint"
+        )
 
 
 def load_checkpoint_player(
@@ -286,16 +303,13 @@ def load_checkpoint_player(
     `root` ("puct" or "gumbel") overrides the root rule, `adapt` > 1 makes the budget adaptive.
     """
     ckpt = load_checkpoint(path, expect={"algorithm": ALGORITHM, "game": game.name})
-    meta = ckpt.metadata
     where = f"checkpoint {ckpt.path}"
-    try:
-        network_cfg = NetworkConfig.model_validate(meta.get("network") or {})
-    except ValueError as exc:
-        raise PonderError(f"{where}: network description is invalid ({exc})") from None
+    meta = validate_metadata(ckpt.metadata, where)
+    network_cfg: NetworkConfig = meta.network
     search = None
-    if isinstance(meta.get("config"), dict):
+    if meta.config is not None:
         try:
-            search = AZConfig.model_validate(meta["config"]).selfplay.search
+            search = AZConfig.model_validate(meta.config).selfplay.search
         except ValueError:
             search = None  # an older or hand-made config: default search settings are fine
     if root is not None:
@@ -303,6 +317,11 @@ def load_checkpoint_player(
     weights = ckpt.section("model")
     if not weights:
         raise PonderError(f"{where} holds no model/* tensors")
+    bad = nonfinite_tensor(weights)
+    if bad is not None:
+        raise PonderError(
+            f"{where}: tensor {bad!r} holds NaN or infinite values; use an earlier checkpoint"
+        )
     spec = f"{path}@{simulations}"
     return network_player(
         weights,

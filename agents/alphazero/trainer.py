@@ -13,25 +13,72 @@ loss scaler.
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, Literal
 
 import numpy as np
 import torch
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ponder.agents.alphazero.augment import random_symmetries
-from ponder.agents.alphazero.config import AZConfig
+from ponder.agents.alphazero.config import AZConfig, NetworkConfig
 from ponder.agents.alphazero.device import autocast, autocast_dtype, resolve_device
 from ponder.agents.alphazero.network import PolicyValueNet, masked_log_softmax
 from ponder.agents.alphazero.samples import Samples
 from ponder.checkpoint import (
     Checkpoint,
+    OptimizerMeta,
+    check_state_shapes,
     load_state_dict_checked,
+    metadata_error,
+    nonfinite_tensor,
     optimizer_state_to_tensors,
     tensors_to_optimizer_state,
 )
 from ponder.errors import PonderError
 
 ALGORITHM = "alphazero"
+
+
+class _MetaModel(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True, allow_inf_nan=False)
+
+
+class TrainerState(_MetaModel):
+    """What `AZTrainer.checkpoint_tensors` stores beside the tensors to resume exactly."""
+
+    step: int = Field(ge=0)
+    samples_trained: int = Field(ge=0)
+    optimizer: OptimizerMeta
+    augment_rng: dict[str, Any]
+    scaler: dict[str, Any] | None = None
+
+
+class AZCheckpointMeta(_MetaModel):
+    """The schema of an AlphaZero checkpoint's metadata (`checkpoint_metadata` writes it): a
+    checkpoint is read only through this, so a missing or mistyped field is one line."""
+
+    game: str
+    algorithm: Literal["alphazero"]
+    network: NetworkConfig
+    step: int = Field(ge=0)
+    obs_shape: list[int] | None = None
+    num_actions: int | None = Field(None, ge=1)
+    compute: dict[str, Any] = {}
+    config: dict[str, Any] | None = None
+    trainer: TrainerState | None = None
+    pipeline: dict[str, Any] | None = None
+    replay_step: int | None = Field(None, ge=0)
+
+
+def validate_metadata(meta: dict[str, Any], where: str) -> AZCheckpointMeta:
+    """`meta` checked against `AZCheckpointMeta`, or a one-line PonderError."""
+    if meta.get("algorithm") != ALGORITHM:
+        raise PonderError(f"{where} is a {meta.get('algorithm')!r} checkpoint, not alphazero")
+    try:
+        return AZCheckpointMeta.model_validate(meta)
+    except ValidationError as exc:
+        raise metadata_error(where, exc) from None
 
 
 def lr_at(cfg: AZConfig, step: int) -> float:
@@ -64,6 +111,7 @@ class AZTrainer:
         self.rng = np.random.default_rng([cfg.seed, 0xA06])
         self.step = 0
         self.samples_trained = 0
+        self.diverged = ""  # why the weights can no longer be trusted, once they cannot
 
     def _make_optimizer(self) -> torch.optim.Optimizer:
         decay = [p for p in self.net.parameters() if p.dim() > 1]
@@ -94,6 +142,9 @@ class AZTrainer:
         weight = torch.from_numpy(np.ascontiguousarray(batch.policy_weight, np.float32)).to(dev)
 
         self.net.train()
+        # A forward pass in train mode updates BatchNorm's running statistics; a batch that
+        # yields a non-finite loss must not leave them NaN, so they are kept (a few KB) first.
+        saved_buffers = [b.detach().clone() for b in self.net.buffers()]
         with autocast(dev, self.amp_dtype):
             logits, value_out = self.net.heads(planes)
         # Losses in float32 whatever the forward precision.
@@ -106,11 +157,33 @@ class AZTrainer:
         else:
             value_loss = torch.mean((torch.tanh(value_out.float()) - target_value) ** 2)
         total = policy_loss + value_loss
+        if not math.isfinite(float(total.detach())):
+            # Before the step: the weights are still the last finite ones, and so is every
+            # checkpoint the run has written.
+            with torch.no_grad():
+                for buffer, saved in zip(self.net.buffers(), saved_buffers, strict=True):
+                    buffer.copy_(saved)
+            self.diverged = f"the loss became non-finite at learner step {self.step}"
+            raise PonderError(
+                f"training diverged at learner step {self.step}: the loss is "
+                f"{float(total.detach())} (lower train.lr, now {lr:g}); the latest checkpoint "
+                "holds the last good weights"
+            )
 
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(total).backward()
         self.scaler.step(self.optimizer)
         self.scaler.update()
+        # One reduction (one device sync) for every parameter; names only on failure.
+        finite = torch.stack([torch.isfinite(p).all() for p in self.net.parameters()]).all()
+        if not bool(finite):
+            bad = nonfinite_tensor(dict(self.net.named_parameters()))
+            self.diverged = f"weight {bad!r} became non-finite at learner step {self.step}"
+            raise PonderError(
+                f"training diverged at learner step {self.step}: weight {bad!r} became NaN or "
+                f"infinite (lower train.lr, now {lr:g}); the latest checkpoint holds the last "
+                "good weights"
+            )
         self.step += 1
         self.samples_trained += len(batch)
         return {
@@ -141,35 +214,34 @@ class AZTrainer:
 
     def checkpoint(self, compute: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict]:
         """Tensors and metadata ready for `RunDir.save_checkpoint(step, tensors, metadata)`."""
+        if self.diverged:
+            # Weights that led to a non-finite loss are not worth resuming from: the run's
+            # latest checkpoint stays the last one written before.
+            raise PonderError(f"not writing a checkpoint: {self.diverged}")
         tensors, extra = self.checkpoint_tensors()
         meta = checkpoint_metadata(self.game, self.cfg, self.step, compute, trainer_state=extra)
         return tensors, meta
 
     def restore(self, ckpt: Checkpoint) -> None:
         """Resume exactly where `ckpt` left off (it must come from a run of the same game/net)."""
-        meta = ckpt.metadata
         where = f"checkpoint {ckpt.path}"
-        check_checkpoint_matches(meta, self.game, self.cfg, where)
-        extra = meta.get("trainer")
-        if not isinstance(extra, dict):
-            raise PonderError(f"{where} holds weights only, no trainer state to resume from")
-        saved_optimizer = (meta.get("config") or {}).get("train", {}).get("optimizer")
-        if saved_optimizer not in (None, self.cfg.train.optimizer):
-            raise PonderError(
-                f"{where} was trained with optimizer {saved_optimizer!r}, the config says "
-                f"{self.cfg.train.optimizer!r}"
-            )
+        meta = check_resumable(ckpt, self.game, self.cfg)
+        assert meta.trainer is not None
+        extra = meta.trainer
         load_state_dict_checked(self.net, ckpt.section("model"), where)
-        state = tensors_to_optimizer_state(ckpt.tensors, extra["optimizer"])
         try:
+            state = tensors_to_optimizer_state(ckpt.tensors, extra.optimizer.model_dump())
             self.optimizer.load_state_dict(state)
-        except (ValueError, KeyError) as exc:
+        except (ValueError, KeyError, TypeError, RuntimeError) as exc:
             raise PonderError(f"{where}: optimizer state does not fit ({exc})") from None
-        self.step = int(extra["step"])
-        self.samples_trained = int(extra["samples_trained"])
-        self.rng.bit_generator.state = extra["augment_rng"]
-        if extra.get("scaler") and self.scaler.is_enabled():
-            self.scaler.load_state_dict(extra["scaler"])
+        self.step = extra.step
+        self.samples_trained = extra.samples_trained
+        try:
+            self.rng.bit_generator.state = extra.augment_rng
+        except (ValueError, TypeError, KeyError) as exc:
+            raise PonderError(f"{where}: metadata field 'trainer.augment_rng': {exc}") from None
+        if extra.scaler and self.scaler.is_enabled():
+            self.scaler.load_state_dict(extra.scaler)
 
 
 def checkpoint_metadata(
@@ -192,6 +264,31 @@ def checkpoint_metadata(
     }
     if trainer_state is not None:
         meta["trainer"] = trainer_state
+    return meta
+
+
+def check_resumable(ckpt: Checkpoint, game: Any, cfg: AZConfig) -> AZCheckpointMeta:
+    """Everything `AZTrainer.restore` needs from `ckpt`, checked without building the trainer:
+    the schema, game, network shape (tensor by tensor, on torch's meta device, so nothing is
+    allocated), optimizer and finiteness. The driver calls it before anything starts, so a
+    mismatch is one line and not an error inside the learner's actor."""
+    where = f"checkpoint {ckpt.path}"
+    meta = validate_metadata(ckpt.metadata, where)
+    check_checkpoint_matches(ckpt.metadata, game, cfg, where)
+    if meta.trainer is None:
+        raise PonderError(f"{where} holds weights only, no trainer state to resume from")
+    saved_optimizer = ((meta.config or {}).get("train") or {}).get("optimizer")
+    if saved_optimizer not in (None, cfg.train.optimizer):
+        raise PonderError(
+            f"{where} was trained with optimizer {saved_optimizer!r}, the config says "
+            f"{cfg.train.optimizer!r}"
+        )
+    with torch.device("meta"):
+        shape_only = PolicyValueNet(game, cfg.network)
+    check_state_shapes(shape_only, ckpt.section("model"), where)
+    bad = nonfinite_tensor(ckpt.tensors)
+    if bad is not None:
+        raise PonderError(f"{where}: tensor {bad!r} holds NaN or infinite values")
     return meta
 
 

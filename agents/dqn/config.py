@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from ponder.config import StrictModel
+from ponder.config import MAX_SEED, StrictModel
 
 
 class EnvConfig(StrictModel):
@@ -21,7 +21,8 @@ class EnvConfig(StrictModel):
 class NetworkConfig(StrictModel):
     torso: Literal["nature_cnn", "mlp"] = "nature_cnn"
     mlp_hidden: list[int] = Field(default_factory=lambda: [128, 128])
-    head_hidden: int = Field(512, ge=1)  # width of the Q (or value/advantage) hidden layer
+    # Width of the Q (or value/advantage) hidden layer.
+    head_hidden: int = Field(512, ge=1, le=1 << 16)
     dueling: bool = True
 
 
@@ -43,7 +44,7 @@ class AgentConfig(StrictModel):
 
 
 class ReplayConfig(StrictModel):
-    capacity: int = Field(1_000_000, ge=64)
+    capacity: int = Field(1_000_000, ge=64, le=10**9)
     prioritized: bool = True
     alpha: float = Field(0.5, ge=0.0)
     beta_start: float = Field(0.4, ge=0.0, le=1.0)  # annealed linearly to 1 over training
@@ -55,7 +56,7 @@ class ReplayConfig(StrictModel):
 class TrainConfig(StrictModel):
     total_steps: int = Field(10_000_000, ge=1)
     learning_starts: int = Field(80_000, ge=1)
-    batch_size: int = Field(32, ge=1)
+    batch_size: int = Field(32, ge=1, le=1 << 20)
     replay_ratio: float = Field(0.25, gt=0.0)  # gradient updates per agent step
     eps_start: float = Field(1.0, ge=0.0, le=1.0)
     eps_end: float = Field(0.01, ge=0.0, le=1.0)
@@ -71,9 +72,10 @@ class EvalConfig(StrictModel):
     every: int = Field(250_000, ge=1)  # agent steps between evaluations (and one at the end)
     episodes: int = Field(10, ge=1)
     epsilon: float = Field(0.001, ge=0.0, le=1.0)
-    num_envs: int = Field(8, ge=1)
+    num_envs: int = Field(8, ge=1, le=1024)
     max_frames: int | None = Field(None, ge=1)  # per-episode cap; None: the protocol's
-    seed_offset: int = 1_000_000  # eval envs never share seeds with training envs
+    # Eval envs never share seeds with training envs.
+    seed_offset: int = Field(1_000_000, ge=0, le=2**31)
     # Atari: film each evaluation's first episode (env 0) to <run>/videos/eval_<step>.mp4, with
     # the Q-value panel, so progress can be seen without running anything else.
     video: bool = False
@@ -82,8 +84,8 @@ class EvalConfig(StrictModel):
 class ApexConfig(StrictModel):
     """Ape-X scale-out (`--actors N`): actors with an epsilon ladder feed the learner."""
 
-    actors: int = Field(0, ge=0)
-    envs_per_actor: int = Field(4, ge=1)
+    actors: int = Field(0, ge=0, le=1024)
+    envs_per_actor: int = Field(4, ge=1, le=1024)
     eps_base: float = Field(0.4, ge=0.0, le=1.0)  # actor i acts with eps_base^(1+i/(N-1)*alpha)
     eps_alpha: float = Field(7.0, ge=0.0)
     steps_per_chunk: int = Field(50, ge=1)  # agent steps per env shipped in one chunk
@@ -92,7 +94,7 @@ class ApexConfig(StrictModel):
 
 
 class DQNConfig(StrictModel):
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=MAX_SEED)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     env: EnvConfig = Field(default_factory=EnvConfig)
     network: NetworkConfig = Field(default_factory=NetworkConfig)

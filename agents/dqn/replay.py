@@ -32,6 +32,7 @@ from numba import njit
 
 from ponder.agents.dqn.sumtree import new_tree, tree_sample_stratified, tree_set, tree_set_one
 from ponder.checkpoint import load_array_folder, save_array_folder
+from ponder.config import check_allocation
 from ponder.errors import PonderError
 
 FIRST = np.uint8(1)
@@ -325,6 +326,10 @@ class FrameReplay:
         self.stack, self.n_step, self.gamma = stack, n_step, gamma
         self.prioritized, self.alpha, self.priority_eps = prioritized, alpha, priority_eps
         self.reward_clip = reward_clip
+        check_allocation(
+            float(self.capacity) * (self.frame_size * np.dtype(frame_dtype).itemsize + 6 + 16),
+            f"a replay of {self.capacity:,} transitions",
+        )
         # np.zeros maps pages lazily: memory grows as the ring fills, not at start.
         self.frames = np.zeros((self.capacity, self.frame_size), dtype=frame_dtype)
         self.actions = np.zeros(self.capacity, dtype=np.uint8)

@@ -13,17 +13,69 @@ import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ponder.agents.dqn.config import DQNConfig
 from ponder.agents.dqn.evaluation import EvalResult, evaluate
 from ponder.agents.dqn.replay import FrameReplay
+from ponder.checkpoint import OptimizerMeta, dataclass_from_metadata, metadata_error
 from ponder.envs.atari.make import make_envs
 from ponder.envs.atari.protocols import get_protocol
 from ponder.errors import PonderError
 from ponder.rundir import RunDir
+
+
+class _Meta(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True, allow_inf_nan=False)
+
+
+class DQNNetworkMeta(_Meta):
+    stack: int = Field(ge=1, le=64)
+    frame_shape: list[Annotated[int, Field(ge=1, le=4096)]] = Field(min_length=1, max_length=4)
+    num_actions: int = Field(ge=1, le=256)
+
+
+class DQNLearnerMeta(_Meta):
+    optimizer: OptimizerMeta
+    updates: int = Field(ge=0)
+
+
+class DQNCheckpointMeta(_Meta):
+    """The schema of a DQN checkpoint's metadata (`save_training_checkpoint` writes it)."""
+
+    algorithm: Literal["dqn"]
+    game: str
+    step: int = Field(ge=0)
+    network: DQNNetworkMeta
+    env: dict[str, Any]
+    learner: DQNLearnerMeta | None = None
+    counters: dict[str, Any] | None = None
+    rng: dict[str, Any] | None = None
+    replay_step: int | None = Field(None, ge=0)
+    last_eval: dict[str, Any] | None = None
+
+
+def validate_metadata(meta: dict[str, Any], where: str, resume: bool = False) -> DQNCheckpointMeta:
+    """`meta` checked against `DQNCheckpointMeta` (and, to resume, the trainer state too)."""
+    try:
+        valid = DQNCheckpointMeta.model_validate(meta)
+    except ValidationError as exc:
+        raise metadata_error(where, exc) from None
+    if resume:
+        if valid.learner is None or valid.counters is None or valid.rng is None:
+            raise PonderError(f"{where} holds weights only, no trainer state to resume from")
+        dataclass_from_metadata(Counters, valid.counters, where, "counters")
+        if valid.last_eval is not None:
+            dataclass_from_metadata(EvalResult, valid.last_eval, where, "last_eval")
+        try:
+            np.random.default_rng(0).bit_generator.state = valid.rng
+        except (TypeError, ValueError, KeyError) as exc:
+            raise PonderError(f"{where}: metadata field 'rng': {exc}") from None
+    return valid
+
 
 ALGORITHM = "dqn"
 REPLAY_FOLDER = "replay"
@@ -216,7 +268,13 @@ def save_training_checkpoint(
         },
         "last_eval": last_eval.record() if last_eval is not None else None,
     }
-    return run.save_checkpoint(counters.step, tensors, meta, keep=cfg.train.keep_checkpoints)
+    stem = run.save_checkpoint(counters.step, tensors, meta, keep=cfg.train.keep_checkpoints)
+    # A resume's overrides reach config.yaml only with a checkpoint made under them: a resume
+    # that fails before its first one leaves the run's config as it was.
+    from ponder.config import dump_config
+
+    run.write_config(dump_config(cfg))
+    return stem
 
 
 def restore_training_checkpoint(
@@ -233,14 +291,17 @@ def restore_training_checkpoint(
         expect={"algorithm": ALGORITHM, "game": envs_info["game"]}, device=str(learner.device)
     )
     meta = ckpt.metadata
-    if meta["env"]["protocol"] != envs_info["protocol"]:
+    where = f"checkpoint {ckpt.path}"
+    valid = validate_metadata(meta, where, resume=True)
+    saved_protocol = valid.env.get("protocol")
+    if saved_protocol != envs_info["protocol"]:
+        name = saved_protocol.get("name") if isinstance(saved_protocol, dict) else None
         raise PonderError(
-            f"checkpoint {ckpt.path} was trained under protocol "
-            f"{(meta['env']['protocol'] or {}).get('name')!r}; scores do not carry across"
+            f"{where} was trained under protocol {name!r}; scores do not carry across"
         )
     learner.load_state(ckpt)
-    counters = Counters(**meta["counters"])
-    rng.bit_generator.state = meta["rng"]
+    counters = dataclass_from_metadata(Counters, valid.counters, where, "counters")
+    rng.bit_generator.state = valid.rng
     restored = False
     folder = run.path / REPLAY_FOLDER
     if replay is not None and meta.get("replay_step") is not None and folder.is_dir():
@@ -251,8 +312,8 @@ def restore_training_checkpoint(
             replay.load(folder)
             replay.mark_broken(np.arange(replay.num_streams))
             restored = True
-    last = meta.get("last_eval")
-    last_eval = EvalResult(**last) if last else None
+    last = valid.last_eval
+    last_eval = dataclass_from_metadata(EvalResult, last, where, "last_eval") if last else None
     return counters, restored, last_eval
 
 
@@ -261,12 +322,14 @@ def prepare_run(
     overrides: list[str],
     out: str | Path | None = None,
     resume: str | Path | None = None,
+    address: str | None = None,
 ) -> tuple[DQNConfig, RunDir, bool]:
     """(validated config, run directory, whether there is a checkpoint to resume from).
 
     A resumed run reads its own config.yaml; `overrides` still apply (to extend
-    `train.total_steps`, say) and the updated config is written back. Bad configs and unknown
-    games fail with one line before any directory is made.
+    `train.total_steps`, say) and the updated config is written back with the next checkpoint.
+    Bad configs, unknown games, unusable output paths and a cluster `address` that does not
+    answer fail with one line before any directory is made or touched.
     """
     from ponder.agents.dqn.learner import resolve_device
     from ponder.config import apply_overrides, dump_config, read_yaml, validate_config
@@ -275,20 +338,39 @@ def prepare_run(
     if resume is not None:
         if config is not None or out is not None:
             raise PonderError("--resume continues a run with its own config; drop --config/--out")
-        run = RunDir.open(resume)
+        run = RunDir.open(resume, create_folders=False)
         cfg = validate_config(DQNConfig, apply_overrides(read_yaml(run.config_path()), overrides))
         check_env(cfg.env.type, cfg.env.game, cfg.env.protocol)
         resolve_device(cfg.device)
-        run.write_config(dump_config(cfg))
-        return cfg, run, run.latest_checkpoint() is not None
+        _check_address(cfg, address)
+        stem = run.latest_checkpoint()
+        if stem is not None:  # the checkpoint's metadata, checked before anything starts
+            from ponder.checkpoint import check_expected, read_metadata
+
+            meta = read_metadata(stem)
+            check_expected(meta, {"algorithm": ALGORITHM}, stem)
+            validate_metadata(meta, f"checkpoint {stem}", resume=True)
+        run.make_folders()
+        return cfg, run, stem is not None
     if config is None:
         raise PonderError("give --config configs/atari/<game>.yaml (or --resume RUN_DIR)")
     cfg = validate_config(DQNConfig, apply_overrides(read_yaml(config), overrides))
     game = check_env(cfg.env.type, cfg.env.game, cfg.env.protocol)
     resolve_device(cfg.device)
+    _check_address(cfg, address)
     run = RunDir.create(out, prefix=f"dqn-{game}")
     run.write_config(dump_config(cfg))
     return cfg, run, False
+
+
+def _check_address(cfg: DQNConfig, address: str | None) -> None:
+    if address is None:
+        return
+    if cfg.apex.actors == 0:
+        raise PonderError("--address joins a Ray cluster for Ape-X actors: give --actors N")
+    from ponder.selfplay.cluster import check_reachable
+
+    check_reachable(address)
 
 
 class Stopwatch:

@@ -64,13 +64,14 @@ def load_run(target: str | Path, device: str = "cpu") -> WatchedRun:
     if run_dir is None:
         raise PonderError(f"checkpoint {stem} is not inside a run directory (no config.yaml)")
     cfg = validate_config(DQNConfig, read_yaml(run_dir / "config.yaml"))
+    from ponder.agents.dqn.training import validate_metadata
+
     ckpt = load_checkpoint(stem, expect={"algorithm": "dqn"}, device=device)
-    shape = ckpt.metadata["network"]  # stack, frame shape and actions, as the run recorded them
-    learner = DQNLearner(
-        cfg, shape["stack"], tuple(shape["frame_shape"]), shape["num_actions"], device
-    )
+    meta = validate_metadata(ckpt.metadata, f"checkpoint {stem}")
+    shape = meta.network  # stack, frame shape and actions, as the run recorded them
+    learner = DQNLearner(cfg, shape.stack, tuple(shape.frame_shape), shape.num_actions, device)
     load_state_dict_checked(learner.online, ckpt.section("model"), f"checkpoint {stem}")
-    return WatchedRun(cfg, stem, int(ckpt.metadata["step"]), learner)
+    return WatchedRun(cfg, stem, meta.step, learner)
 
 
 def watch(

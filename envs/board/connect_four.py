@@ -192,7 +192,7 @@ def string_to_action(text: str) -> int:
     text = text.strip().lower()
     if len(text) == 1 and text in COLUMN_LETTERS:
         return COLUMN_LETTERS.index(text)
-    if text.isdigit() and 1 <= int(text) <= WIDTH:
+    if text.isascii() and text.isdigit() and 1 <= int(text) <= WIDTH:
         return int(text) - 1
     raise ValueError(f"not a connect-four move: {text!r} (use a column a..g or 1..7)")
 

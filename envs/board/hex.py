@@ -172,9 +172,9 @@ def _string_to_action(size: int, text: str) -> int:
     """'c3' (column letter, row number from the top, as OpenSpiel names moves) or 0..n*n-1."""
     text = text.strip().lower()
     cells = size * size
-    if text.isdigit() and int(text) < cells:
+    if text.isascii() and text.isdigit() and int(text) < cells:
         return int(text)
-    if len(text) >= 2 and text[0] in LETTERS[:size] and text[1:].isdigit():
+    if len(text) >= 2 and text[0] in LETTERS[:size] and text[1:].isascii() and text[1:].isdigit():
         row = int(text[1:]) - 1
         if 0 <= row < size:
             return row * size + LETTERS.index(text[0])

@@ -236,9 +236,9 @@ def _string_to_action(size: int, text: str) -> int:
     cells = size * size
     if text == "pass":
         return cells
-    if text.isdigit() and int(text) <= cells:
+    if text.isascii() and text.isdigit() and int(text) <= cells:
         return int(text)
-    if len(text) == 2 and text[0] in LETTERS[:size] and text[1].isdigit():
+    if len(text) == 2 and text[0] in LETTERS[:size] and text[1].isascii() and text[1].isdigit():
         row = int(text[1]) - 1
         if 0 <= row < size:
             return row * size + LETTERS.index(text[0])

@@ -101,7 +101,7 @@ def action_to_string(action: int) -> str:
 def string_to_action(text: str) -> int:
     """'b2' (column letter, row number from the top) or a cell number 0-8."""
     text = text.strip().lower()
-    if text.isdigit() and 0 <= int(text) < NUM_ACTIONS:
+    if text.isascii() and text.isdigit() and 0 <= int(text) < NUM_ACTIONS:
         return int(text)
     if len(text) == 2 and text[0] in "abc" and text[1] in "123":
         return 3 * (int(text[1]) - 1) + "abc".index(text[0])
