@@ -14,14 +14,31 @@ from az_pipeline_support import tiny_config, write_config
 from ponder.checkpoint import read_metadata
 from ponder.rundir import RunDir
 
+# The two-node cluster lives in a process of its own: Ray keeps per-process state (the node
+# address, its config) from the local instances earlier tests of this process started on
+# 127.0.0.1, and a cluster started beside that state advertises an address it does not serve.
+CLUSTER_SCRIPT = """
+import sys
+from ray.cluster_utils import Cluster
+cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+cluster.add_node(num_cpus=1)
+cluster.wait_for_nodes()
+print(cluster.address, flush=True)
+sys.stdin.read()
+cluster.shutdown()
+"""
+
 
 @pytest.mark.slow
 def test_training_spreads_over_two_nodes_and_ctrl_c_checkpoints(tmp_path):
-    from ray.cluster_utils import Cluster
-
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
-    cluster.add_node(num_cpus=1)
-    cluster.wait_for_nodes()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", CLUSTER_SCRIPT],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    address = holder.stdout.readline().strip()
+    assert address, "the two-node cluster did not start"
     config = write_config(tmp_path / "ttt.yaml", tiny_config())
     out = tmp_path / "run"
     command = [
@@ -29,7 +46,7 @@ def test_training_spreads_over_two_nodes_and_ctrl_c_checkpoints(tmp_path):
         "-c",
         "from ponder.cli import main; main()",
         *("train", "az", "--config", str(config), "--out", str(out)),
-        *("--address", cluster.address, "--workers", "2", "--quiet"),
+        *("--address", address, "--workers", "2", "--quiet"),
         *("--set", "pipeline.max_learner_steps=100000", "--set", "pipeline.log_every=5"),
     ]
     # A test run started in the background inherits SIGINT ignored, and Python then never turns
@@ -56,7 +73,7 @@ def test_training_spreads_over_two_nodes_and_ctrl_c_checkpoints(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
-        cluster.shutdown()
+        holder.communicate(input="", timeout=120)
 
     assert proc.returncode == 0, output
     assert "interrupted" in output
