@@ -176,8 +176,7 @@ def with_budget(spec: str, simulations: int) -> str:
         raise PonderError(f"{text}: the budget must be positive (0 only for a checkpoint)")
     match = _CHECKPOINT.match(text)
     if match is not None:
-        temp = f":t={match['temp']}" if match["temp"] else ""
-        return f"{match['path']}@{simulations}{temp}"
+        return f"{match['path']}@{simulations}{match['options']}"
     parts = text.split(":")
     where = {"uct": 1, "openspiel": 2}.get(parts[0].lower())
     if where is None or len(parts) <= where:

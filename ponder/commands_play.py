@@ -147,9 +147,11 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         """Play a game against any player, in the game's notation; `hint` shows the player's
         top moves and value for your position, `undo` takes back your last move, `sims N`
         changes its search budget, `quit` (or end of input) stops."""
+        from ponder.arena.match import check_seed
         from ponder.arena.play_session import PlaySession
         from ponder.envs.registry import get_game
 
+        check_seed(seed)
         if colour.lower() not in SEATS:
             raise PonderError(f"--colour {colour!r}: use first or second")
         game = get_game(game_name)
