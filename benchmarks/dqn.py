@@ -33,8 +33,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: see commands_train_dqn
-
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -67,7 +65,9 @@ def rss_bytes() -> int:
     raise RuntimeError("no VmRSS in /proc/self/status")
 
 
-def speed_ponder(learning_starts: int, measured: int) -> dict[str, Any]:
+def speed_ponder(
+    learning_starts: int, measured: int, lag: int = 0, threads: int = THREADS
+) -> dict[str, Any]:
     import tempfile
 
     from ponder.agents.dqn.loop import train_single
@@ -93,24 +93,73 @@ def speed_ponder(learning_starts: int, measured: int) -> dict[str, Any]:
         f"train.replay_ratio={REPLAY_RATIO}",
         f"train.learning_starts={learning_starts}",
         f"train.total_steps={learning_starts + measured}",
-        f"train.log_every={learning_starts}",
+        f"train.log_every={learning_starts // 4}",
         "train.checkpoint_every=100000000",
         "eval.every=100000000",
         "eval.episodes=1",
         "eval.num_envs=1",
         "eval.max_frames=400",
-        f"train.torch_threads={THREADS}",
+        f"train.torch_threads={threads}",
+        f"train.overlap_lag={lag}",
     ]
     with tempfile.TemporaryDirectory() as tmp:
         cfg, run, _ = prepare_run(ROOT / "configs/atari/breakout.yaml", overrides, Path(tmp) / "r")
         train_single(cfg, run, False, show_progress=False)
-        rows = {row["step"]: row for row in RunDir(run.path).read_metrics() if "loss" in row}
+        rows = {
+            row["step"]: row
+            for row in RunDir(run.path).read_metrics()
+            if row.get("updates", 0) > 0  # the window starts once learning has
+        }
     steps = sorted(rows)  # the log rows at the first steps past each multiple of log_every
     start, end = rows[steps[0]], rows[steps[-1]]
+    steps = end["step"] - start["step"]
     return {
-        "steps_per_s": (end["step"] - start["step"]) / (end["time"] - start["time"]),
+        "steps_per_s": steps / (end["time"] - start["time"]),
         "updates_in_window": end["updates"] - start["updates"],
+        "replay_ratio_measured": (end["updates"] - start["updates"]) / steps,
     }
+
+
+def learner_only(updates: int, threads: int) -> dict[str, Any]:
+    """The update alone (the same network, batch and loss), on batches already in memory: the
+    ceiling any loop with this replay ratio can reach is REPLAY_RATIO^-1 times this rate."""
+    import torch
+
+    from ponder.agents.dqn.config import DQNConfig
+    from ponder.agents.dqn.learner import DQNLearner
+    from ponder.agents.dqn.replay import Batch
+
+    torch.set_num_threads(threads)
+    cfg = DQNConfig.model_validate(
+        {
+            "device": "cpu",
+            "network": {"dueling": False},
+            "agent": {"double": False, "n_step": 1, "lr": LR, "target_period": TARGET_PERIOD},
+            "replay": {"prioritized": False},
+        }
+    )
+    learner = DQNLearner(cfg, 4, (84, 84), 4)
+    rng = np.random.default_rng(0)
+    batches = [
+        Batch(
+            index=np.arange(BATCH),
+            obs=rng.integers(0, 256, (BATCH, 4, 84 * 84), dtype=np.uint8),
+            next_obs=rng.integers(0, 256, (BATCH, 4, 84 * 84), dtype=np.uint8),
+            actions=rng.integers(0, 4, BATCH).astype(np.uint8),
+            returns=rng.random(BATCH, dtype=np.float32),
+            discounts=np.full(BATCH, 0.99, np.float32),
+            probs=np.full(BATCH, 1.0 / CAPACITY),
+            weights=np.ones(BATCH, np.float32),
+        )
+        for _ in range(8)
+    ]
+    for b in batches:  # warm-up: allocator and oneDNN primitive caches
+        learner.update(b)
+    start = time.perf_counter()
+    for k in range(updates):
+        learner.update(batches[k % len(batches)])
+    rate = updates / (time.perf_counter() - start)
+    return {"updates_per_s": rate, "agent_steps_per_s_ceiling": rate / REPLAY_RATIO}
 
 
 class AtariVecEnvForSB3:
@@ -446,6 +495,7 @@ def memory_sb3(capacity: int, optimize: bool) -> dict[str, Any]:
 
 CHILDREN = {
     "speed_ponder": speed_ponder,
+    "learner_only": learner_only,
     "speed_sb3": speed_sb3,
     "speed_rllib": speed_rllib,
     "env_raw": env_raw,
@@ -455,10 +505,20 @@ CHILDREN = {
 }
 
 
-def child(name: str, *args: Any) -> dict[str, Any]:
+# OpenMP's wait policy changes what an idle thread costs: spinning waiters (the default) are
+# fastest when nothing else wants the cores, sleeping ones (PASSIVE, what `ponder train dqn`
+# sets) when emulator threads or other processes share them. Each peer is measured under both
+# and scored by its faster one.
+WAIT_POLICIES = ("default", "PASSIVE")
+
+
+def child(name: str, *args: Any, wait_policy: str = "default") -> dict[str, Any]:
     """Run one measurement in a fresh process (clean memory, threads and imports)."""
     cmd = [sys.executable, __file__, "--child", name, *map(str, args)]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=6 * 3600)
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if wait_policy != "default":
+        env["OMP_WAIT_POLICY"] = wait_policy
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=6 * 3600, env=env)
     if out.returncode != 0:
         tail = "\n".join(out.stderr.strip().splitlines()[-15:])
         raise RuntimeError(f"{name} failed:\n{tail}")
@@ -468,11 +528,28 @@ def child(name: str, *args: Any) -> dict[str, Any]:
 def run_speed(quick: bool) -> dict[str, Any]:
     learning_starts, measured = (300, 300) if quick else (2000, 4000)
     env_steps = 2000 if quick else 20_000
-    peers = {
-        name: child(f"speed_{name}", learning_starts, measured)
-        for name in ("ponder", "sb3", "rllib")
-    }
+    # ponder: the serial loop and the overlapped one (learner thread), under both wait policies.
+    variants: dict[str, Any] = {}
+    for policy in WAIT_POLICIES:
+        for lag, threads in ((0, THREADS), (2, 1), (2, THREADS)):
+            label = f"lag{lag}_threads{threads}_{policy}"
+            variants[label] = child(
+                "speed_ponder", learning_starts, measured, lag, threads, wait_policy=policy
+            )
+    runs: dict[str, dict[str, Any]] = {"ponder": variants}
+    for name in ("sb3", "rllib"):
+        policies = WAIT_POLICIES if name == "sb3" else ("default",)  # RLlib: minutes per run
+        runs[name] = {
+            policy: child(f"speed_{name}", learning_starts, measured, wait_policy=policy)
+            for policy in policies
+        }
+    best = {name: max(runs[name], key=lambda k: runs[name][k]["steps_per_s"]) for name in runs}
+    peers = {name: runs[name][best[name]] for name in runs}
     fastest_peer = max(("sb3", "rllib"), key=lambda n: peers[n]["steps_per_s"])
+    learner = {
+        f"threads{threads}": child("learner_only", 200 if quick else 600, threads)
+        for threads in (1, THREADS)
+    }
     envs = {}
     for count in (NUM_ENVS, 16):
         raw = child("env_raw", env_steps, count)
@@ -497,6 +574,12 @@ def run_speed(quick: bool) -> dict[str, Any]:
             "network": "Nature CNN + Linear(3136,512) + ReLU + Linear(512,actions)",
         },
         "agent_steps_per_s": {name: peers[name]["steps_per_s"] for name in peers},
+        "best_setting": best,
+        "all_runs": {
+            name: {k: v["steps_per_s"] for k, v in by.items()} for name, by in runs.items()
+        },
+        "ponder_replay_ratio_measured": peers["ponder"]["replay_ratio_measured"],
+        "learner_only": learner,
         "ratio_vs_fastest_peer": peers["ponder"]["steps_per_s"]
         / peers[fastest_peer]["steps_per_s"],
         "fastest_peer": fastest_peer,
@@ -527,6 +610,7 @@ def run_memory(quick: bool) -> dict[str, Any]:
 
 # -- learning: Atari-100k ---------------------------------------------------------------------
 def learning(game: str, seed: int, quick: bool) -> dict[str, Any]:
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as `ponder train dqn` runs it
     from ponder.agents.dqn.loop import train_single
     from ponder.agents.dqn.training import prepare_run
     from ponder.checkpoint import read_metadata

@@ -66,6 +66,10 @@ class TrainConfig(StrictModel):
     keep_checkpoints: int = Field(3, ge=1)
     stop_return: float | None = None  # stop once an evaluation's mean return reaches this
     torch_threads: int = Field(0, ge=0)  # 0: torch's own choice
+    # One process: 0 runs each update in turn with acting (the emulators step meanwhile); k > 0
+    # runs updates on a learner thread up to k batches behind, acting with weights at most 2k
+    # updates old, so acting and learning use two cores. Deterministic either way.
+    overlap_lag: int = Field(0, ge=0, le=64)
 
 
 class EvalConfig(StrictModel):

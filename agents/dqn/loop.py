@@ -30,6 +30,7 @@ from ponder.agents.dqn.training import (
     save_training_checkpoint,
     session_seed,
 )
+from ponder.agents.dqn.updates import Result, make_updates
 from ponder.envs.atari.make import make_envs
 from ponder.rundir import RunDir
 
@@ -75,8 +76,14 @@ def train_single(
     num_envs = cfg.env.num_envs
     frames = envs.reset()
     replay.begin(streams, frames, np.ones(num_envs, bool), np.zeros(num_envs, bool))
-    credit = 0.0
     losses: list[float] = []
+    updates = make_updates(learner, cfg.train.overlap_lag)
+
+    def apply_results(results: list[Result]) -> None:
+        for index, td_abs, loss in results:
+            replay.update_priorities(index, td_abs)
+            losses.append(loss)
+
     stop_reason = "total_steps reached"
     rate_mark = (time.monotonic(), counters.step)
     rate: float | None = None
@@ -89,28 +96,34 @@ def train_single(
         start_note = f"training in {run.path}"
 
     def checkpoint_now() -> Any:
+        apply_results(updates.drain())  # the learner idles until the next batch arrives
         watch.tick()
         return save_training_checkpoint(run, cfg, learner, replay, counters, rng, info, last_eval)
+
+    def close() -> None:
+        updates.close()
+        envs.close()
+        run.close()
 
     with TrainProgress(title, cfg.train.total_steps, counters.step, show_progress) as bar:
         bar.message(start_note)
         try:
             while counters.step < cfg.train.total_steps:
                 eps = epsilon_at(cfg, counters.step)
-                actions = learner.act(replay.head_stacks(streams), eps, rng)
+                actions = updates.act(replay.head_stacks(streams), eps, rng)
                 live = envs.live()
                 actions = envs.send(actions)  # as taken (the protocol may press FIRE)
                 # Train while the emulators step (on their own threads): the batch comes from
                 # the replay as it was before this step, a lag of one step.
                 if replay.size >= cfg.train.learning_starts and replay.sampleable_mass > 0:
-                    credit += live * cfg.train.replay_ratio
+                    counters.update_credit += live * cfg.train.replay_ratio
                     beta = beta_at(cfg, counters.step)
-                    while credit >= 1.0:
-                        batch = replay.sample(cfg.train.batch_size, rng, beta)
-                        td_abs, loss = learner.update(batch)
-                        replay.update_priorities(batch.index, td_abs)
-                        losses.append(loss)
-                        credit -= 1.0
+                    while counters.update_credit >= 1.0:
+                        apply_results(updates.take_results())
+                        batch = replay.sample(cfg.train.batch_size, rng, beta, updates.slot())
+                        updates.submit(batch)
+                        counters.update_credit -= 1.0
+                    apply_results(updates.take_results())
                 out = envs.recv()
                 replay.commit(streams, actions, out.rewards, out.terminal)
                 replay.begin(streams, out.frames, out.first, out.final)
@@ -141,6 +154,7 @@ def train_single(
                     run.log(step, {k: v for k, v in values.items() if v is not None})
                     bar.log_line(step, values)
                 if crossed(before, step, cfg.eval.every):
+                    apply_results(updates.drain())
                     last_eval = run_evaluation(cfg, learner, step, run.path / "videos")
                     counters.last_eval_step = step
                     log_evaluation(run, last_eval)
@@ -155,18 +169,20 @@ def train_single(
                     checkpoint = checkpoint_now()
         except KeyboardInterrupt:
             checkpoint_now()
-            envs.close()
-            run.close()
+            close()
+            raise
+        except BaseException:
+            close()  # the learner thread stops; the latest checkpoint stays the last good one
             raise
         if counters.last_eval_step != counters.step:
+            apply_results(updates.drain())
             last_eval = run_evaluation(cfg, learner, counters.step, run.path / "videos")
             counters.last_eval_step = counters.step
             log_evaluation(run, last_eval)
             bar.message(eval_line(last_eval))
         checkpoint = checkpoint_now()
         bar.message(f"stopped at step {counters.step}: {stop_reason}; checkpoint {checkpoint}")
-    envs.close()
-    run.close()
+    close()
     return TrainSummary(counters.step, learner.updates, stop_reason, last_eval, checkpoint)
 
 

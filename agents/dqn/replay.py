@@ -484,15 +484,20 @@ class FrameReplay:
     def sampleable_mass(self) -> float:
         return float(self.tree[1])
 
-    def sample(self, batch_size: int, rng: np.random.Generator, beta: float = 1.0) -> Batch:
+    def sample(
+        self, batch_size: int, rng: np.random.Generator, beta: float = 1.0, slot: int = 0
+    ) -> Batch:
         """A stratified draw by priority with n-step returns and importance weights
-        w_i = (P(i) / min_batch P)^-beta, i.e. normalised by the batch's largest weight."""
+        w_i = (P(i) / min_batch P)^-beta, i.e. normalised by the batch's largest weight.
+
+        The batch lives in reused arrays, one set per `slot`: a batch stays valid until the
+        next sample into its slot (a learner thread holding several batches uses several)."""
         if self.tree[1] <= 0.0:
             raise RuntimeError("the replay holds no complete transition yet")
-        batch = self._batches.get(batch_size)
+        batch = self._batches.get((batch_size, slot))
         if batch is None:
             obs_shape = (batch_size, self.stack, self.frame_size)
-            batch = self._batches[batch_size] = Batch(
+            batch = self._batches[(batch_size, slot)] = Batch(
                 index=np.zeros(batch_size, np.int64),
                 obs=np.zeros(obs_shape, self.frames.dtype),
                 next_obs=np.zeros(obs_shape, self.frames.dtype),

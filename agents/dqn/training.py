@@ -89,6 +89,7 @@ class Counters:
     sessions: int = 0
     last_eval_step: int = -1
     actor_restarts: int = 0
+    update_credit: float = 0.0  # updates owed by the replay ratio, carried across a resume
 
 
 @dataclass
