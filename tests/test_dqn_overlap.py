@@ -149,10 +149,10 @@ def test_env_failure_stops_the_learner_and_keeps_the_last_checkpoint(tmp_path, m
 def test_learner_failure_is_one_line_and_writes_nothing_more(tmp_path, monkeypatch):
     real_update = DQNLearner.update
 
-    def update(self, batch):
+    def update(self, batch, *args):
         if self.updates == 400:
             raise FloatingPointError("the loss became NaN")
-        return real_update(self, batch)
+        return real_update(self, batch, *args)
 
     monkeypatch.setattr(DQNLearner, "update", update)
     cfg, run, _ = prepare_run(CONFIG, settings(3000, lag=2), out=tmp_path / "l")
@@ -212,3 +212,56 @@ def test_acting_weights_lag_by_whole_multiples(tmp_path):
 
 def copy_state(learner: DQNLearner) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in learner.online.state_dict().items()}
+
+
+@pytest.mark.parametrize("double", [False, True])
+def test_threaded_updates_equal_inline_updates_with_hard_target_copies(double):
+    """Same batches in, same weights out: the target Q-values computed on the acting side use
+    exactly the target weights the learner would have used."""
+    from ponder.agents.dqn.config import DQNConfig
+    from ponder.agents.dqn.replay import Batch
+    from ponder.agents.dqn.updates import InlineUpdates, ThreadedUpdates
+
+    cfg = DQNConfig.model_validate(
+        {
+            "device": "cpu",
+            "env": {"type": "classic", "game": "CartPole-v1"},
+            "network": {"torso": "mlp", "mlp_hidden": [16], "head_hidden": 16},
+            "agent": {"double": double, "target_update": "hard", "target_period": 3},
+            "replay": {"prioritized": False},
+        }
+    )
+    rng = np.random.default_rng(1)
+    batches = [
+        Batch(
+            index=np.arange(8),
+            obs=rng.random((8, 1, 4), dtype=np.float32),
+            next_obs=rng.random((8, 1, 4), dtype=np.float32),
+            actions=rng.integers(0, 2, 8).astype(np.uint8),
+            returns=rng.random(8, dtype=np.float32),
+            discounts=np.full(8, 0.9, np.float32),
+            probs=np.full(8, 0.1),
+            weights=np.ones(8, np.float32),
+        )
+        for _ in range(20)
+    ]
+    torch.manual_seed(0)
+    serial = DQNLearner(cfg, 1, (4,), 2)
+    torch.manual_seed(0)
+    threaded = DQNLearner(cfg, 1, (4,), 2)
+    inline, overlapped = InlineUpdates(serial), ThreadedUpdates(threaded, lag=2)
+    assert overlapped.target_net is not None
+    try:
+        for b in batches:
+            inline.submit(b)
+            overlapped.submit(b)
+            overlapped.drain()  # the batch arrays are shared here; real loops use slots
+        assert len(inline.take_results()) == 20
+    finally:
+        overlapped.close()
+    assert threaded.updates == serial.updates == 20
+    for net in ("online", "target"):
+        for p, q in zip(
+            getattr(serial, net).parameters(), getattr(threaded, net).parameters(), strict=True
+        ):
+            assert torch.equal(p, q)

@@ -104,8 +104,12 @@ class DQNLearner:
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(array).to(self.device, non_blocking=True)
 
-    def update(self, batch: Batch) -> tuple[np.ndarray, float]:
-        """One gradient step on `batch`; returns (|TD error| per sample, loss)."""
+    def update(
+        self, batch: Batch, target_q: torch.Tensor | None = None
+    ) -> tuple[np.ndarray, float]:
+        """One gradient step on `batch`; returns (|TD error| per sample, loss). `target_q`, the
+        target net's Q-values on `batch.next_obs` computed elsewhere with the same target
+        weights (see `precomputable_target`), saves that forward pass here."""
         agent = self.cfg.agent
         shape = (len(batch.actions), self.stack, *self.frame_shape)
         obs = self._tensor(batch.obs).view(shape)
@@ -120,7 +124,8 @@ class DQNLearner:
 
         q = self.online(obs).gather(1, actions).squeeze(1)
         with torch.no_grad():
-            target_q = self.target(next_obs)
+            if target_q is None:
+                target_q = self.target(next_obs)
             if agent.double:
                 best = self.online(next_obs).argmax(dim=1, keepdim=True)
             else:
@@ -142,6 +147,18 @@ class DQNLearner:
         self.updates += 1
         self._update_target()
         return td.detach().abs().cpu().numpy(), float(loss.detach())
+
+    def precomputable_target(self) -> bool:
+        """Whether the target Q-values of a batch can be computed before its update: the target
+        net must change only at known update counts (hard copies) and see the stored frames."""
+        agent = self.cfg.agent
+        return agent.target_update == "hard" and agent.augment == "none"
+
+    def target_version(self, update: int) -> int:
+        """The update count whose weights the target net holds during update number `update`
+        (1-based): the last hard copy before it."""
+        period = self.cfg.agent.target_period
+        return (update - 1) // period * period
 
     @torch.no_grad()
     def _update_target(self) -> None:

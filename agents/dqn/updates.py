@@ -75,10 +75,18 @@ class ThreadedUpdates:
         self.lag = lag
         self.acting_net = copy.deepcopy(learner.online).requires_grad_(False)
         self.acting_version = learner.updates
+        # With hard target copies the acting side also computes each batch's target Q-values
+        # (a copy of the target net, refreshed at the same update counts as the learner's),
+        # taking a forward pass off the learner's critical path.
+        self.target_net = None
+        if learner.precomputable_target():
+            self.target_net = copy.deepcopy(learner.target).requires_grad_(False)
+            self.target_net_version = learner.target_version(learner.updates + 1)
+        self.target_snapshots: dict[int, list[torch.Tensor]] = {}
         self.submitted = learner.updates
         self.completed = learner.updates
         self.taken = learner.updates  # results handed back so far, in update order
-        self.pending: deque[Batch] = deque()  # submitted, not yet started
+        self.pending: deque[tuple[Batch, torch.Tensor | None]] = deque()  # not yet started
         self.in_flight = 0
         self.results: deque[Result] = deque()
         self.snapshots: dict[int, list[torch.Tensor]] = {}
@@ -97,15 +105,23 @@ class ThreadedUpdates:
                         self.cond.wait()
                     if not self.pending:
                         return
-                    batch = self.pending.popleft()
+                    batch, target_q = self.pending.popleft()
                     self.in_flight = 1
-                td_abs, loss = self.learner.update(batch)
+                td_abs, loss = self.learner.update(batch, target_q)
                 version = self.learner.updates
-                snapshot = None
+                snapshot = target = None
                 if version % self.lag == 0:
                     state = self.learner.online.state_dict().values()
                     snapshot = [t.detach().clone() for t in state]
+                if (
+                    self.target_net is not None
+                    and self.learner.target_version(version + 1) == version
+                ):
+                    state = self.learner.target.state_dict().values()
+                    target = [t.detach().clone() for t in state]
                 with self.cond:
+                    if target is not None:
+                        self.target_snapshots[version] = target
                     self.in_flight = 0
                     self.completed += 1
                     self.results.append((batch.index.copy(), td_abs, loss))
@@ -133,9 +149,10 @@ class ThreadedUpdates:
         return self.submitted % (self.lag + 1)
 
     def submit(self, batch: Batch) -> None:
+        target_q = self._target_q(batch) if self.target_net is not None else None
         with self.cond:
             self._wait(lambda: len(self.pending) + self.in_flight < self.lag)
-            self.pending.append(batch)
+            self.pending.append((batch, target_q))
             self.submitted += 1
             self.cond.notify_all()
 
@@ -157,6 +174,25 @@ class ThreadedUpdates:
                 self.taken += 1
         return out
 
+    @torch.inference_mode()
+    def _target_q(self, batch: Batch) -> torch.Tensor:
+        """The target net's Q-values on the batch's next states, with the weights the learner's
+        target net will hold when it reaches this batch (waiting for a fresh copy if needed)."""
+        assert self.target_net is not None
+        version = self.learner.target_version(self.submitted + 1)
+        if version != self.target_net_version:
+            with self.cond:
+                self._wait(lambda: version in self.target_snapshots)
+                weights = self.target_snapshots.pop(version)
+                for old in [v for v in self.target_snapshots if v < version]:
+                    del self.target_snapshots[old]
+            copy_weights(self.target_net, weights)
+            self.target_net_version = version
+        learner = self.learner
+        shape = (len(batch.actions), learner.stack, *learner.frame_shape)
+        next_obs = torch.from_numpy(batch.next_obs).to(learner.device).view(shape)
+        return self.target_net(next_obs).clone()
+
     def _sync_acting_net(self) -> None:
         # The newest multiple of `lag` that is at least `lag` updates old, never going back.
         version = max(self.acting_version, (self.submitted - self.lag) // self.lag * self.lag)
@@ -167,9 +203,7 @@ class ThreadedUpdates:
             weights = self.snapshots.pop(version)
             for old in [v for v in self.snapshots if v < version]:
                 del self.snapshots[old]
-        with torch.no_grad():
-            for target, source in zip(self.acting_net.state_dict().values(), weights, strict=True):
-                target.copy_(source)
+        copy_weights(self.acting_net, weights)
         self.acting_version = version
 
     @torch.inference_mode()
@@ -191,6 +225,12 @@ class ThreadedUpdates:
             self.pending.clear()
             self.cond.notify_all()
         self.thread.join()
+
+
+@torch.no_grad()
+def copy_weights(net: torch.nn.Module, weights: list[torch.Tensor]) -> None:
+    for target, source in zip(net.state_dict().values(), weights, strict=True):
+        target.copy_(source)
 
 
 def make_updates(learner: DQNLearner, lag: int) -> InlineUpdates | ThreadedUpdates:
