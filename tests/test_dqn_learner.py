@@ -203,3 +203,25 @@ def test_augmented_update_runs_and_resumes_its_generator(tmp_path):
     assert model.update(b)[1] == copy.update(b)[1]
     with pytest.raises(ValueError, match="augment"):
         config(augment="random_shift")
+
+
+def test_mixed_precision_on_the_cpu_tracks_float32():
+    """`train.mixed_precision` runs the forward passes in bfloat16 on the CPU: the TD errors
+    stay close to float32's and the weights stay float32."""
+    cfg = config()
+    amp_cfg = cfg.model_copy(
+        update={"train": cfg.train.model_copy(update={"mixed_precision": True})}
+    )
+    torch.manual_seed(0)
+    full = DQNLearner(cfg, 1, (4,), ACTIONS)
+    torch.manual_seed(0)
+    amp = DQNLearner(amp_cfg, 1, (4,), ACTIONS)
+    assert amp.amp_dtype == torch.bfloat16 and full.amp_dtype is None
+    b = batch(seed=3)
+    td_full, loss_full = full.update(b)
+    assert np.isfinite(loss_full)
+    td_amp, loss_amp = amp.update(b)
+    assert np.isfinite(loss_amp)
+    np.testing.assert_allclose(td_amp, td_full, atol=0.05, rtol=0.05)
+    assert all(p.dtype == torch.float32 for p in amp.online.parameters())
+    assert amp.q_values(b.obs).dtype == torch.float32

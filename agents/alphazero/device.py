@@ -34,16 +34,18 @@ def resolve_device(name: str = "auto") -> torch.device:
     return device
 
 
-def autocast_dtype(device: torch.device, enabled: bool) -> torch.dtype | None:
+def autocast_dtype(device: torch.device, enabled: bool, cpu: bool = False) -> torch.dtype | None:
     """The reduced precision to run in, or None for full float32.
 
-    Only CUDA gets mixed precision: bfloat16 where the GPU supports it (no loss scaling needed),
-    float16 otherwise (the trainer then adds a GradScaler). On the CPU autocast buys little for
-    these small convolutions and changes numerics, so it stays off.
+    CUDA gets bfloat16 where the GPU supports it (no loss scaling needed), float16 otherwise
+    (the trainer then adds a GradScaler). The CPU gets bfloat16 only when the caller asks
+    (`cpu`): it pays on CPUs with bfloat16 matrix units (AMX, AVX512-BF16) and costs elsewhere.
     """
-    if not enabled or device.type != "cuda":
+    if not enabled:
         return None
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16 if cpu else None
 
 
 def autocast(device: torch.device, dtype: torch.dtype | None) -> Any:

@@ -70,6 +70,10 @@ class TrainConfig(StrictModel):
     # runs updates on a learner thread up to k batches behind, acting with weights at most 2k
     # updates old, so acting and learning use two cores. Deterministic either way.
     overlap_lag: int = Field(0, ge=0, le=64)
+    # Forward passes in reduced precision: bfloat16 on CUDA (float16 with loss scaling where
+    # bf16 is missing) and bfloat16 on the CPU, which pays only with bf16 matrix units (AMX,
+    # AVX512-BF16) and slows other CPUs down. Losses and optimizer state stay float32.
+    mixed_precision: bool = False
 
 
 class EvalConfig(StrictModel):

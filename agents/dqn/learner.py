@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ponder.agents.alphazero.device import autocast, autocast_dtype
 from ponder.agents.dqn.config import DQNConfig
 from ponder.agents.dqn.networks import QNetwork, describe_network
 from ponder.agents.dqn.replay import Batch
@@ -82,6 +83,8 @@ class DQNLearner:
         self.optimizer = torch.optim.Adam(
             self.params, lr=cfg.agent.lr, eps=cfg.agent.adam_eps, fused=True
         )
+        self.amp_dtype = autocast_dtype(self.device, cfg.train.mixed_precision, cpu=True)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.updates = 0
         # Augmentation draws from its own generator, seeded from the config: reproducible, and
         # independent of torch's global random state.
@@ -93,7 +96,12 @@ class DQNLearner:
     # -- acting -------------------------------------------------------------------------------
     @torch.inference_mode()
     def q_values(self, stacks: np.ndarray) -> torch.Tensor:
-        return self.online(torch.from_numpy(stacks).to(self.device))
+        with self.autocast():
+            return self.online(torch.from_numpy(stacks).to(self.device)).float()
+
+    def autocast(self) -> Any:
+        """The forward passes' precision context (`train.mixed_precision`)."""
+        return autocast(self.device, self.amp_dtype)
 
     def act(
         self, stacks: np.ndarray, epsilon: np.ndarray | float, rng: np.random.Generator
@@ -122,10 +130,12 @@ class DQNLearner:
             obs = random_shift(obs, agent.shift_pixels, self.augment_rng)
             next_obs = random_shift(next_obs, agent.shift_pixels, self.augment_rng)
 
-        q = self.online(obs).gather(1, actions).squeeze(1)
-        with torch.no_grad():
+        with self.autocast():
+            q = self.online(obs).float().gather(1, actions).squeeze(1)
+        with torch.no_grad(), self.autocast():
             if target_q is None:
                 target_q = self.target(next_obs)
+            target_q = target_q.float()
             if agent.double:
                 best = self.online(next_obs).argmax(dim=1, keepdim=True)
             else:
@@ -140,10 +150,12 @@ class DQNLearner:
         loss = (weights * per_sample).mean()
 
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        self.scaler.scale(loss).backward()
         if agent.max_grad_norm is not None:
+            self.scaler.unscale_(self.optimizer)
             nn.utils.clip_grad_norm_(self.params, agent.max_grad_norm, foreach=True)
-        self.optimizer.step()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
         self.updates += 1
         self._update_target()
         return td.detach().abs().cpu().numpy(), float(loss.detach())
@@ -181,7 +193,10 @@ class DQNLearner:
         tensors.update(opt_tensors)
         tensors["rng/torch"] = torch.get_rng_state()
         tensors["rng/augment"] = self.augment_rng.get_state()
-        return tensors, {"optimizer": opt_meta, "updates": self.updates}
+        meta: dict[str, Any] = {"optimizer": opt_meta, "updates": self.updates}
+        if self.scaler.is_enabled():
+            meta["scaler"] = self.scaler.state_dict()
+        return tensors, meta
 
     def load_state(self, checkpoint: Any) -> None:
         """Restore from a `ponder.checkpoint.Checkpoint` written from `state_tensors`."""
@@ -191,6 +206,8 @@ class DQNLearner:
         opt_state = tensors_to_optimizer_state(checkpoint.tensors, learner_meta["optimizer"])
         self.optimizer.load_state_dict(opt_state)
         self.updates = int(learner_meta["updates"])
+        if self.scaler.is_enabled() and isinstance(learner_meta.get("scaler"), dict):
+            self.scaler.load_state_dict(learner_meta["scaler"])
         if "rng/torch" in checkpoint.tensors:
             torch.set_rng_state(checkpoint.tensors["rng/torch"].cpu())
         if "rng/augment" in checkpoint.tensors:

@@ -191,7 +191,8 @@ class ThreadedUpdates:
         learner = self.learner
         shape = (len(batch.actions), learner.stack, *learner.frame_shape)
         next_obs = torch.from_numpy(batch.next_obs).to(learner.device).view(shape)
-        return self.target_net(next_obs).clone()
+        with learner.autocast():
+            return self.target_net(next_obs).float().clone()
 
     def _sync_acting_net(self) -> None:
         # The newest multiple of `lag` that is at least `lag` updates old, never going back.
@@ -209,7 +210,8 @@ class ThreadedUpdates:
     @torch.inference_mode()
     def act(self, stacks: np.ndarray, epsilon: float, rng: np.random.Generator) -> np.ndarray:
         self._sync_acting_net()
-        q_values = self.acting_net(torch.from_numpy(stacks).to(self.learner.device))
+        with self.learner.autocast():
+            q_values = self.acting_net(torch.from_numpy(stacks).to(self.learner.device)).float()
         return epsilon_greedy(q_values, epsilon, rng)
 
     def drain(self) -> list[Result]:
