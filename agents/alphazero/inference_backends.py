@@ -162,7 +162,7 @@ class CompiledForward:
             try:
                 self(torch.zeros((batch, *shape), dtype=torch.float32))
             except torch._dynamo.exc.BackendCompilerFailed as exc:
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc)
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
                 raise PonderError(
                     "inference backend 'torch_compile' could not compile the network (inductor "
                     f"needs a C++ compiler on the CPU): {first}"
@@ -275,7 +275,7 @@ class OnnxRuntimeForward:
 
 class OpenVinoForward:
     """OpenVINO's CPU plugin on the same ONNX graph; a refresh reads and compiles the
-    re-weighted graph again (compiling is most of it, under a second for connect four).
+    re-weighted graph again (about 0.2 s for the connect-four network).
 
     One caller makes one request at a time, so the hint is LATENCY (one stream). Precision is
     pinned to f32: on CPUs with bfloat16 units the plugin would otherwise run bf16 silently
