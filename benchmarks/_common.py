@@ -51,6 +51,11 @@ def gpu_names() -> list[str]:
     return [line.strip() for line in out.stdout.splitlines() if line.strip()]
 
 
+def load_average_1m() -> float | None:
+    """The 1-minute load average; other work on the machine skews timings."""
+    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+
+
 def machine_info() -> dict[str, Any]:
     return {
         "cores": os.cpu_count(),
@@ -58,8 +63,7 @@ def machine_info() -> dict[str, Any]:
         "gpu": gpu_names() or None,
         "platform": platform.platform(),
         "python": platform.python_version(),
-        # Other work on the machine skews timings; the 1-minute load says how busy it was.
-        "load_average_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
+        "load_average_1m": load_average_1m(),
     }
 
 

@@ -13,6 +13,18 @@
   `AZTrainer` stepping in-process on batches already in memory (the cost of the Ray plumbing).
 
 Results go to benchmarks/results/selfplay.json (selfplay_quick.json with --quick).
+
+    python benchmarks/selfplay.py --inference [--backends torch,onnxruntime] [--threads 1,2]
+        [--batches 8,64,256,512] [--checkpoint CKPT] [--quick]
+
+measures instead the inference backends of the local evaluator (`selfplay.inference_backend`)
+side by side on the config's network: evaluations/s of a whole evaluator call (forward pass
+and masking) at the batch sizes self-play produces, per torch thread count; the build and the
+refresh (`load_weights`, once per `pipeline.weights_every` learner steps) in seconds; the
+largest difference of priors and values from eager float32 on positions from random play; and
+the share of positions whose move under a short search is unchanged. Weights are a seeded
+random network unless `--checkpoint` names a trained one. --quick keeps the network (its size
+is what is measured) and shortens the timings. Results go to selfplay_inference.json.
 """
 
 from __future__ import annotations
@@ -21,12 +33,14 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import write_result
+from _common import load_average_1m, write_result
+
+from ponder.agents.alphazero.config import InferenceBackend
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -216,6 +230,192 @@ def learner_throughput(cfg: Any, steps: int) -> dict[str, Any]:
     }
 
 
+# ---------------------------------------------------------------- inference backends
+def random_play_positions(game: Any, count: int, seed: int) -> np.ndarray:
+    """States after a random number of random plies (never terminal)."""
+    rng = np.random.default_rng(seed)
+    states = game.new_states(count)
+    legal = np.zeros(game.num_actions, dtype=np.bool_)
+    for row in states:
+        for _ in range(int(rng.integers(0, game.max_moves // 2))):
+            game.legal_mask(row, legal)
+            trial = row.copy()
+            if game.play(trial, int(rng.choice(np.flatnonzero(legal))))[0]:
+                break
+            row[:] = trial
+    return states
+
+
+def legal_masks(game: Any, states: np.ndarray) -> np.ndarray:
+    legal = np.zeros((len(states), game.num_actions), dtype=np.bool_)
+    for row, mask in zip(states, legal, strict=True):
+        game.legal_mask(row, mask)
+    return legal
+
+
+def network_weights(cfg: Any, game: Any, checkpoint: str | None) -> tuple[Any, list, str]:
+    """The network shape and two weight sets (the measured one, and another for refreshes)."""
+    import torch
+
+    from ponder.agents.alphazero.network import PolicyValueNet
+
+    def seeded(seed: int, shape: Any) -> dict:
+        torch.manual_seed(seed)
+        return PolicyValueNet(game, shape).state_dict()
+
+    if checkpoint is None:
+        return cfg.network, [seeded(0, cfg.network), seeded(1, cfg.network)], "random, seed 0"
+    from ponder.agents.alphazero.trainer import validate_metadata
+    from ponder.checkpoint import load_checkpoint
+
+    ckpt = load_checkpoint(checkpoint, expect={"algorithm": "alphazero", "game": game.name})
+    shape = validate_metadata(ckpt.metadata, checkpoint).network
+    return shape, [dict(ckpt.section("model")), seeded(1, shape)], f"checkpoint {checkpoint}"
+
+
+def calls_rate(evaluator: Any, planes: np.ndarray, legal: np.ndarray, seconds: float) -> float:
+    """Evaluations/s of whole evaluator calls on one batch: the best of three windows."""
+    evaluator(planes, legal)  # this size's first call (a compiled backend may specialize)
+    best = float("inf")
+    for _ in range(3):
+        calls, start = 0, time.perf_counter()
+        while True:
+            evaluator(planes, legal)
+            calls += 1
+            elapsed = time.perf_counter() - start
+            if elapsed >= seconds / 3:
+                break
+        best = min(best, elapsed / calls)
+    return len(planes) / best
+
+
+def search_moves(evaluator: Any, game: Any, states: np.ndarray, search: Any) -> np.ndarray:
+    from ponder.search import BatchedMCTS
+
+    return BatchedMCTS(game, len(states), search, evaluator, seed=0).search(states).action
+
+
+def inference_backends(
+    cfg: Any,
+    backends: list[str],
+    threads: list[int],
+    batches: list[int],
+    seconds: float,
+    checkpoint: str | None,
+    search_positions: int,
+    search_simulations: int,
+) -> dict[str, Any]:
+    import torch
+
+    from ponder.agents.alphazero.evaluator import TorchEvaluator
+    from ponder.agents.alphazero.network import PolicyValueNet
+    from ponder.envs.registry import get_game
+    from ponder.errors import PonderError
+
+    game = get_game(cfg.game)
+    shape, weights, source = network_weights(cfg, game, checkpoint)
+    states = random_play_positions(game, max(batches), seed=0)
+    planes, legal = game.encode_batch(states), legal_masks(game, states)
+    search = cfg.selfplay.search.model_copy(
+        update={
+            "num_simulations": search_simulations,
+            "root_noise": False,
+            "temperature": 0.0,
+            "tree_reuse": False,
+        }
+    )
+    sample = states[:search_positions]
+
+    def build(backend: str, which: int) -> tuple[Any, float]:
+        net = PolicyValueNet(game, shape)
+        net.load_state_dict(weights[which])
+        start = time.perf_counter()
+        evaluator = TorchEvaluator(net, device="cpu", mixed_precision=False, backend=backend)
+        evaluator(planes[:8], legal[:8])
+        return evaluator, time.perf_counter() - start
+
+    torch.set_num_threads(1)
+    reference = [build("torch", i)[0] for i in (0, 1)]
+    want = [r(planes, legal) for r in reference]
+    want_moves = search_moves(reference[0], game, sample, search)
+    report: dict[str, dict[str, Any]] = {b: {"available": True} for b in backends}
+    for count in threads:
+        torch.set_num_threads(count)
+        torch._dynamo.reset()  # compiled kernels keep the thread count they were built for
+        built: dict[str, Any] = {}
+        for backend in backends:
+            if not report[backend]["available"]:
+                continue
+            try:
+                built[backend], build_s = build(backend, 0)
+            except PonderError as exc:
+                report[backend] = {"available": False, "why": str(exc)}
+                continue
+            report[backend].setdefault("build_s", {})[f"threads_{count}"] = round(build_s, 3)
+        rates: dict[str, dict[str, float]] = {b: {} for b in built}
+        for batch in batches:  # every backend per batch size, so drifting load hits all alike
+            for backend, evaluator in built.items():
+                rate = calls_rate(evaluator, planes[:batch], legal[:batch], seconds)
+                rates[backend][str(batch)] = round(rate, 1)
+        for backend, evaluator in built.items():
+            entry = report[backend]
+            entry.setdefault("evaluations_per_s", {})[f"threads_{count}"] = rates[backend]
+            if count != threads[0]:
+                continue
+            priors, values = evaluator(planes, legal)
+            entry["max_abs_diff_priors"] = float(np.abs(priors - want[0][0]).max())
+            entry["max_abs_diff_values"] = float(np.abs(values - want[0][1]).max())
+            moves = search_moves(evaluator, game, sample, search)
+            entry["search_moves_unchanged"] = float(np.mean(moves == want_moves))
+            refresh, first_call = [], []
+            for which in (1, 0, 1):  # the last load leaves the second weights in place
+                start = time.perf_counter()
+                evaluator.load_weights(weights[which])
+                refresh.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                evaluator(planes[:64], legal[:64])
+                first_call.append(time.perf_counter() - start)
+            priors, values = evaluator(planes, legal)
+            entry["refresh_s"] = round(float(np.median(refresh)), 4)
+            entry["first_call_after_refresh_s"] = round(float(np.median(first_call)), 4)
+            entry["after_refresh_max_abs_diff"] = float(
+                max(np.abs(priors - want[1][0]).max(), np.abs(values - want[1][1]).max())
+            )
+        built.clear()
+
+    ratios: dict[str, dict[str, dict[str, float]]] = {}
+    fastest: dict[str, dict[str, str]] = {}
+    base = report.get("torch", {}).get("evaluations_per_s", {})
+    for count in threads:
+        key = f"threads_{count}"
+        table = {
+            b: e["evaluations_per_s"][key] for b, e in report.items() if "evaluations_per_s" in e
+        }
+        fastest[key] = {str(n): max(table, key=lambda b: table[b][str(n)]) for n in batches}
+        if key in base:
+            ratios[key] = {
+                b: {str(n): round(r[str(n)] / base[key][str(n)], 3) for n in batches}
+                for b, r in table.items()
+            }
+    return {
+        "game": cfg.game,
+        "network": shape.model_dump(mode="json"),
+        "weights": source,
+        "positions": f"{len(states)} positions from random play (seed 0), the game's encode",
+        "search_check": {
+            "positions": len(sample),
+            "simulations": search_simulations,
+            "leaves_per_step": search.leaves_per_step,
+        },
+        "threads": threads,
+        "batches": batches,
+        "seconds_per_cell": seconds,
+        "speedup_vs_torch": ratios,
+        "fastest": fastest,
+        "backends": report,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--game", default="connect_four")
@@ -223,7 +423,17 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=200, help="learner steps to time")
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--quick", action="store_true", help="tiny sizes for a smoke run")
+    parser.add_argument(
+        "--inference", action="store_true", help="compare the local evaluator's backends instead"
+    )
+    parser.add_argument("--backends", default=",".join(get_args(InferenceBackend)))
+    parser.add_argument("--threads", default="1,2", help="torch thread counts (--inference)")
+    parser.add_argument("--batches", default="8,64,256,512", help="batch sizes (--inference)")
+    parser.add_argument("--checkpoint", help="AlphaZero checkpoint to measure (--inference)")
     args = parser.parse_args()
+    if args.inference:
+        run_inference(args)
+        return
     # Every move searched with the full budget on both sides, so simulations per position match
     # (playout cap randomization would make ours cheaper per position).
     overrides = ["selfplay.fast_simulations=0", "selfplay.full_search_prob=1.0", *args.overrides]
@@ -262,6 +472,28 @@ def main() -> None:
         "learner": learner,
     }
     write_result("selfplay", results, quick=args.quick, packages=("ray",))
+
+
+def run_inference(args: argparse.Namespace) -> None:
+    cfg = make_config(args.game, args.overrides)
+    load_start = load_average_1m()
+    results = inference_backends(
+        cfg,
+        backends=[b.strip() for b in args.backends.split(",") if b.strip()],
+        threads=[int(t) for t in args.threads.split(",")],
+        batches=[int(b) for b in args.batches.split(",")],
+        seconds=0.15 if args.quick else 3.0,
+        checkpoint=args.checkpoint,
+        search_positions=16 if args.quick else 128,
+        search_simulations=16 if args.quick else 64,
+    )
+    results["load_average_1m"] = {"start": load_start, "end": load_average_1m()}
+    write_result(
+        "selfplay_inference",
+        results,
+        quick=args.quick,
+        packages=("onnx", "onnxscript", "onnxruntime", "openvino"),
+    )
 
 
 if __name__ == "__main__":

@@ -755,6 +755,7 @@ def validate_run(
     stop rules and sizes, the output directory, and (resuming) that the latest checkpoint fits
     the config, schema, shapes and optimizer included."""
     from ponder.agents.alphazero.config import AZConfig
+    from ponder.agents.alphazero.inference_backends import check_backend
     from ponder.agents.alphazero.trainer import check_resumable
     from ponder.config import apply_overrides, read_yaml, validate_config
     from ponder.envs.registry import get_game
@@ -767,6 +768,7 @@ def validate_run(
         game = get_game(cfg.game)
         check_evaluation(cfg, game)
         check_sizes(cfg, game)
+        check_backend(cfg.selfplay.inference_backend)
         checkpoint = None
         if run.latest_checkpoint() is not None:
             checkpoint = run.load_latest(expect={"game": cfg.game, "algorithm": "alphazero"})
@@ -779,6 +781,7 @@ def validate_run(
     game = get_game(cfg.game)
     check_evaluation(cfg, game)  # one-line errors before a directory is made
     check_sizes(cfg, game)
+    check_backend(cfg.selfplay.inference_backend)  # its packages, here rather than in a worker
     return RunRequest(cfg, RunDir.check_new(out, prefix=f"az-{cfg.game}"), False)
 
 

@@ -1,10 +1,10 @@
 """The self-play worker: one process playing many games at once and handing back their positions.
 
 A worker wraps AZ-core's `SelfPlayRunner` (B concurrent games on one batched search). Its network
-is either local (CPU inference inside the worker) or the shared `InferenceServer` actor. Before
-each round of games it pulls the newest published weights from the object store when the
-learner has moved on; the driver passes the weights as a reference wrapped in a list, so a
-worker that is already up to date never fetches them.
+is either local (CPU inference inside the worker, run by `selfplay.inference_backend`) or the
+shared `InferenceServer` actor. Before each round of games it pulls the newest published weights
+from the object store when the learner has moved on; the driver passes the weights as a
+reference wrapped in a list, so a worker that is already up to date never fetches them.
 """
 
 from __future__ import annotations
@@ -47,7 +47,12 @@ class SelfPlayWorker:
             self.evaluator: Any = RemoteEvaluator(inference_server)
         else:
             net = PolicyValueNet(self.game, self.cfg.network)
-            self.evaluator = TorchEvaluator(net, device="cpu", mixed_precision=False)
+            self.evaluator = TorchEvaluator(
+                net,
+                device="cpu",
+                mixed_precision=False,
+                backend=self.cfg.selfplay.inference_backend,
+            )
         # A restarted worker gets a fresh seed so it does not replay its predecessor's games.
         seed = int(
             np.random.SeedSequence([self.cfg.seed, worker_index, incarnation]).generate_state(1)[0]

@@ -12,6 +12,13 @@ from pydantic import Field, field_validator, model_validator
 from ponder.config import MAX_SEED, StrictModel
 from ponder.search import SearchConfig
 
+# How the local evaluator runs the network on the CPU (agents/alphazero/inference_backends.py
+# says what each one does and costs): eager float32 torch, bfloat16 autocast, int8 dynamic
+# quantization of the linear layers, torch.compile, ONNX Runtime, OpenVINO.
+InferenceBackend = Literal[
+    "torch", "torch_bf16", "torch_int8", "torch_compile", "onnxruntime", "openvino"
+]
+
 
 class NetworkConfig(StrictModel):
     blocks: int = Field(6, ge=0, le=64)
@@ -97,6 +104,10 @@ class SelfPlayConfig(StrictModel):
     # Share of games played out regardless, to measure how often resigning would be wrong.
     resign_disabled_fraction: float = Field(0.1, ge=0, le=1)
     resign_min_moves: int = Field(4, ge=0)  # plies before anyone may resign
+    # The runtime of each worker's own network (local inference: pipeline.inference local, or
+    # auto without a GPU); the shared inference actor always runs torch. Anything but torch
+    # runs on the CPU only, and the ONNX and OpenVINO ones need `pip install ponder[cpu-inference]`.
+    inference_backend: InferenceBackend = "torch"
 
     @model_validator(mode="after")
     def _fast_below_full(self) -> SelfPlayConfig:
@@ -124,5 +135,16 @@ class AZConfig(StrictModel):
             raise ValueError(
                 f"train.value_loss {self.train.value_loss!r} needs network.value_head "
                 f"{'wdl' if wants_wdl else 'scalar'!r} (got {self.network.value_head!r})"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _backend_is_local(self) -> AZConfig:
+        backend = self.selfplay.inference_backend
+        if backend != "torch" and self.pipeline.inference == "actor":
+            raise ValueError(
+                f"selfplay.inference_backend {backend!r} runs the workers' own network, but "
+                "pipeline.inference 'actor' sends every evaluation to the shared torch actor; "
+                "use pipeline.inference local (or auto), or inference_backend torch"
             )
         return self
