@@ -81,7 +81,8 @@ def train_single(
     rate_mark = (time.monotonic(), counters.step)
     rate: float | None = None
     checkpoint = None
-    title = f"dqn {info['game']}" + (f" ({cfg.env.protocol})" if cfg.env.type == "atari" else "")
+    setting = {"atari": f" ({cfg.env.protocol})", "minatar": " (minatar)"}
+    title = f"dqn {info['game']}" + setting.get(cfg.env.type, "")
     if resume:
         note = "with its replay buffer" if replay_restored else "with an empty replay buffer"
         start_note = f"resumed {run.path} at step {counters.step} {note}"
