@@ -130,7 +130,7 @@ def test_checkpoint_records_the_torso_and_loads_for_evaluation(minatar_run):
     assert run.policy.q_values(stacks).shape == (1, 6)
 
 
-def test_the_run_resumes_and_is_watched(minatar_run, tmp_path):
+def test_the_run_resumes_and_is_watched(minatar_run, tmp_path, capsys):
     import shutil
 
     run = tmp_path / "run"
@@ -144,6 +144,8 @@ def test_the_run_resumes_and_is_watched(minatar_run, tmp_path):
         *("--gif", "first.gif", "--video", "both.mp4", "--overlay"),
     )
     assert code == 0
+    printed = capsys.readouterr().out
+    assert "\nbreakout (MinAtar), checkpoint ckpt_000000400 at step 400\n" in printed
     from PIL import Image
 
     with Image.open(run / "videos" / "first.gif") as gif:

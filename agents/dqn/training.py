@@ -152,6 +152,13 @@ def protocol_info(cfg: DQNConfig) -> dict[str, Any] | None:
     return get_protocol(cfg.env.protocol).describe() if cfg.env.type == "atari" else None
 
 
+def setting_label(cfg: DQNConfig) -> str:
+    """What the scores were played under, for titles and reports."""
+    if cfg.env.type == "atari":
+        return f"{cfg.env.protocol} protocol"
+    return {"minatar": "MinAtar", "classic": "classic control"}[cfg.env.type]
+
+
 def env_info(cfg: DQNConfig, envs: Any) -> dict[str, Any]:
     return {
         "type": cfg.env.type,
