@@ -1,5 +1,5 @@
 """DQN learns MinAtar Breakout: `ponder train dqn` with the shipped config on a short budget
-(40k steps instead of 300k, epsilon decayed over the first 20k) ends well past random play,
+(40k steps instead of 200k, epsilon decayed over the first 20k) ends well past random play,
 measured here on fresh seeds against a random policy on the same games. Seeds 0, 1 and 2 scored
 5.56, 5.55 and 4.67 over 100 episodes against random's 0.48, 0.58 and 0.47 (a bar near 2.5),
 in about two minutes each on two busy cores."""
