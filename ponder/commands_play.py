@@ -52,6 +52,7 @@ def _watch_dqn(
     overlay: bool,
     out: Path | None,
 ) -> None:
+    from ponder.agents.dqn.training import setting_label
     from ponder.agents.dqn.watch import load_run, watch
 
     if overlay and video is None:
@@ -64,7 +65,7 @@ def _watch_dqn(
     gif = _output_path(gif, run_dir, out) if gif is not None else None
     video = _output_path(video, run_dir, out) if video is not None else None
     typer.echo(
-        f"{cfg.env.game} ({cfg.env.protocol} protocol), checkpoint {run.checkpoint.name} "
+        f"{cfg.env.game} ({setting_label(cfg)}), checkpoint {run.checkpoint.name} "
         f"at step {run.step}"
     )
     result, frames, video_frames = watch(

@@ -1,4 +1,4 @@
-"""`ponder train dqn`: a DQN-family agent on an ALE game (or a classic-control env), in one
+"""`ponder train dqn`: a DQN-family agent on an ALE game (or MinAtar, or classic control), in one
 process by default or with Ape-X actors on Ray (`--actors N`)."""
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         """Train DQN (vanilla, Double, or Rainbow-lite: the config decides).
 
         Ctrl-C writes a checkpoint and stops; `--resume RUN_DIR` continues from it. Scores are
-        reported under the config's Atari protocol (machado or nature).
+        reported under the config's Atari protocol (machado or nature); MinAtar games
+        (configs/minatar/) play under the MinAtar paper's settings.
         """
         # Before torch loads: OpenMP threads that spin while waiting for work starve the
         # emulator threads (and every other process) on a machine with few cores; sleeping

@@ -68,8 +68,12 @@ def test_resume_needs_a_run_directory(tmp_path):
 def test_every_shipped_config_is_valid():
     from ponder.agents.dqn.config import DQNConfig
 
-    paths = [*sorted((ROOT / "configs/atari").glob("*.yaml")), CARTPOLE]
-    assert len(paths) >= 7
+    paths = [
+        *sorted((ROOT / "configs/atari").glob("*.yaml")),
+        *sorted((ROOT / "configs/minatar").glob("*.yaml")),
+        CARTPOLE,
+    ]
+    assert len(paths) >= 12
     for path in paths:
         load_config(DQNConfig, path)
 

@@ -12,14 +12,16 @@ from ponder.config import MAX_SEED, StrictModel
 
 
 class EnvConfig(StrictModel):
-    type: Literal["atari", "classic"] = "atari"
-    game: str = "pong"  # ALE ROM id (breakout, ms_pacman) or a gymnasium id (CartPole-v1)
+    type: Literal["atari", "classic", "minatar"] = "atari"
+    # ALE ROM id (breakout, ms_pacman), a gymnasium id (CartPole-v1) or a MinAtar game (seaquest)
+    game: str = "pong"
     protocol: Literal["machado", "nature"] = "machado"  # Atari only; see envs/atari/protocols
     num_envs: int = Field(8, ge=1, le=1024)
 
 
 class NetworkConfig(StrictModel):
-    torso: Literal["nature_cnn", "mlp"] = "nature_cnn"
+    # nature_cnn: Atari's 84x84 stacks; mlp: vector observations; minatar_cnn: MinAtar's grid.
+    torso: Literal["nature_cnn", "mlp", "minatar_cnn"] = "nature_cnn"
     mlp_hidden: list[int] = Field(default_factory=lambda: [128, 128])
     # Width of the Q (or value/advantage) hidden layer.
     head_hidden: int = Field(512, ge=1, le=1 << 16)
@@ -101,6 +103,10 @@ class ApexConfig(StrictModel):
     max_restarts: int = Field(3, ge=0)  # consecutive deaths of one actor before giving up
 
 
+# The one torso each kind of env is built for.
+TORSO_FOR_ENV = {"atari": "nature_cnn", "classic": "mlp", "minatar": "minatar_cnn"}
+
+
 class DQNConfig(StrictModel):
     seed: int = Field(0, ge=0, le=MAX_SEED)
     device: Literal["auto", "cpu", "cuda"] = "auto"
@@ -114,10 +120,9 @@ class DQNConfig(StrictModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> DQNConfig:
-        if self.env.type == "classic" and self.network.torso != "mlp":
-            raise ValueError("network.torso must be 'mlp' for env.type 'classic'")
-        if self.env.type == "atari" and self.network.torso != "nature_cnn":
-            raise ValueError("network.torso must be 'nature_cnn' for env.type 'atari'")
+        torso = TORSO_FOR_ENV[self.env.type]
+        if self.network.torso != torso:
+            raise ValueError(f"network.torso must be {torso!r} for env.type {self.env.type!r}")
         if self.agent.augment != "none" and self.env.type != "atari":
             raise ValueError("agent.augment shifts image frames: it needs env.type 'atari'")
         if self.train.eps_end > self.train.eps_start:

@@ -29,6 +29,7 @@ from ponder.agents.dqn.training import (
     run_evaluation,
     save_training_checkpoint,
     session_seed,
+    setting_label,
 )
 from ponder.agents.dqn.updates import Result, make_updates
 from ponder.envs.atari.make import make_envs
@@ -88,7 +89,7 @@ def train_single(
     rate_mark = (time.monotonic(), counters.step)
     rate: float | None = None
     checkpoint = None
-    title = f"dqn {info['game']}" + (f" ({cfg.env.protocol})" if cfg.env.type == "atari" else "")
+    title = f"dqn {info['game']} ({setting_label(cfg)})"
     if resume:
         note = "with its replay buffer" if replay_restored else "with an empty replay buffer"
         start_note = f"resumed {run.path} at step {counters.step} {note}"

@@ -1,5 +1,6 @@
-"""Q-networks: a torso (the Nature CNN for stacked 84x84 frames, an MLP for vector observations)
-and a head (one linear layer, or the dueling value/advantage split of Wang et al., 2016)."""
+"""Q-networks: a torso (the Nature CNN for stacked 84x84 frames, an MLP for vector observations,
+MinAtar's one-convolution CNN for its 10x10 grids) and a head (one hidden layer, or the dueling
+value/advantage split of Wang et al., 2016)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,25 @@ class NatureCNN(nn.Module):
         return self.convs(frames)
 
 
+class MinAtarCNN(nn.Module):
+    """Young & Tian (2019): one 3x3 convolution, 16 channels, stride 1, over the 10x10 grid.
+    Frames arrive as (B, stack, C, H, W) uint8 holding 0 or 1: the stack folds into the
+    channels, and the cast to float is all the scaling they need."""
+
+    def __init__(self, stack: int, frame_shape: tuple[int, ...]):
+        super().__init__()
+        channels, height, width = frame_shape
+        self.in_channels = stack * channels
+        self.convs = nn.Sequential(
+            nn.Conv2d(self.in_channels, 16, 3, stride=1), nn.ReLU(), nn.Flatten()
+        )
+        self.out_features = 16 * (height - 2) * (width - 2)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        frames = obs.reshape(obs.shape[0], self.in_channels, *obs.shape[-2:])
+        return self.convs(frames.float())
+
+
 class MLPTorso(nn.Module):
     def __init__(self, in_features: int, hidden: list[int]):
         super().__init__()
@@ -58,6 +78,8 @@ class QNetwork(nn.Module):
         super().__init__()
         if cfg.torso == "nature_cnn":
             self.torso: nn.Module = NatureCNN(stack, frame_shape)
+        elif cfg.torso == "minatar_cnn":
+            self.torso = MinAtarCNN(stack, frame_shape)
         else:
             in_features = stack * int(torch.tensor(frame_shape).prod())
             self.torso = MLPTorso(in_features, cfg.mlp_hidden)

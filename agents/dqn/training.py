@@ -33,6 +33,7 @@ class _Meta(BaseModel):
 
 
 class DQNNetworkMeta(_Meta):
+    torso: str = Field(min_length=1, max_length=64)
     stack: int = Field(ge=1, le=64)
     frame_shape: list[Annotated[int, Field(ge=1, le=4096)]] = Field(min_length=1, max_length=4)
     num_actions: int = Field(ge=1, le=256)
@@ -75,6 +76,21 @@ def validate_metadata(meta: dict[str, Any], where: str, resume: bool = False) ->
         except (TypeError, ValueError, KeyError) as exc:
             raise PonderError(f"{where}: metadata field 'rng': {exc}") from None
     return valid
+
+
+def check_network(valid: DQNCheckpointMeta, cfg: DQNConfig, where: str) -> None:
+    """The checkpoint's env kind and torso must be the config's: the weights of one torso do
+    not load into another, and this says so in the config's own terms."""
+    saved_type = valid.env.get("type")
+    if saved_type != cfg.env.type:
+        raise PonderError(
+            f"{where} was trained on env.type {saved_type!r}, the config says {cfg.env.type!r}"
+        )
+    torso = valid.network.torso
+    if torso != cfg.network.torso:
+        raise PonderError(
+            f"{where}: network torso={torso!r} does not match the config's {cfg.network.torso!r}"
+        )
 
 
 ALGORITHM = "dqn"
@@ -137,6 +153,13 @@ def protocol_info(cfg: DQNConfig) -> dict[str, Any] | None:
     return get_protocol(cfg.env.protocol).describe() if cfg.env.type == "atari" else None
 
 
+def setting_label(cfg: DQNConfig) -> str:
+    """What the scores were played under, for titles and reports."""
+    if cfg.env.type == "atari":
+        return f"{cfg.env.protocol} protocol"
+    return {"minatar": "MinAtar", "classic": "classic control"}[cfg.env.type]
+
+
 def env_info(cfg: DQNConfig, envs: Any) -> dict[str, Any]:
     return {
         "type": cfg.env.type,
@@ -174,11 +197,12 @@ def session_seed(cfg: DQNConfig, session: int, *extra: int) -> int:
 def run_evaluation(
     cfg: DQNConfig, policy: Any, step: int, video_dir: Path | None = None
 ) -> EvalResult:
-    """Evaluate `policy`; with `eval.video` (Atari) and a `video_dir`, film the first episode."""
+    """Evaluate `policy`; with `eval.video` (Atari, MinAtar) and a `video_dir`, film the first
+    episode."""
     from ponder.agents.dqn.video import EpisodeVideo
 
     e = cfg.eval
-    filming = e.video and cfg.env.type == "atari" and video_dir is not None
+    filming = e.video and cfg.env.type != "classic" and video_dir is not None
     envs = make_envs(
         cfg.env.type,
         cfg.env.game,
@@ -294,6 +318,7 @@ def restore_training_checkpoint(
     meta = ckpt.metadata
     where = f"checkpoint {ckpt.path}"
     valid = validate_metadata(meta, where, resume=True)
+    check_network(valid, cfg, where)
     saved_protocol = valid.env.get("protocol")
     if saved_protocol != envs_info["protocol"]:
         name = saved_protocol.get("name") if isinstance(saved_protocol, dict) else None
@@ -350,7 +375,8 @@ def prepare_run(
 
             meta = read_metadata(stem)
             check_expected(meta, {"algorithm": ALGORITHM}, stem)
-            validate_metadata(meta, f"checkpoint {stem}", resume=True)
+            valid = validate_metadata(meta, f"checkpoint {stem}", resume=True)
+            check_network(valid, cfg, f"checkpoint {stem}")
         run.make_folders()
         return cfg, run, stem is not None
     if config is None:
@@ -359,7 +385,9 @@ def prepare_run(
     game = check_env(cfg.env.type, cfg.env.game, cfg.env.protocol)
     resolve_device(cfg.device)
     _check_address(cfg, address)
-    run = RunDir.create(out, prefix=f"dqn-{game}")
+    # MinAtar's games share names with ALE's: runs/dqn-minatar-breakout-<time>.
+    kind = "minatar-" if cfg.env.type == "minatar" else ""
+    run = RunDir.create(out, prefix=f"dqn-{kind}{game}")
     run.write_config(dump_config(cfg))
     return cfg, run, False
 

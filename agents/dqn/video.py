@@ -1,4 +1,4 @@
-"""MP4 videos of a DQN agent's episodes: the emulator's full colour screens (enlarged), the score
+"""MP4 videos of a DQN agent's episodes: the game's full colour screens (enlarged), the score
 above them and, with `overlay`, a bar per action of the agent's Q-values with the action it
 chose, beside them. H.264 through imageio-ffmpeg, whose wheel ships the encoder.
 
@@ -44,14 +44,20 @@ def compose_frame(
 
     big = screen.repeat(SCALE, axis=0).repeat(SCALE, axis=1)
     h, w = big.shape[:2]
-    width = w + (PANEL if overlay else 0)
-    canvas = Image.new("RGB", (width, h + HEADER), BG)
+    # Padded up to whole H.264 blocks (Atari's 210x160 screens fit them exactly; MinAtar's
+    # 160x160 ones leave a strip below).
+    width = _blocks(w + (PANEL if overlay else 0))
+    canvas = Image.new("RGB", (width, _blocks(h + HEADER)), BG)
     canvas.paste(Image.fromarray(big), (0, HEADER))
     draw = ImageDraw.Draw(canvas)
     draw.text((12, 9), caption, fill=FG, font=_font(22))
     if overlay:
         _draw_q_panel(draw, w, HEADER, q, chosen, action_names or [])
     return np.asarray(canvas)
+
+
+def _blocks(size: int, block: int = 16) -> int:
+    return -(-size // block) * block
 
 
 def _draw_q_panel(
@@ -145,8 +151,8 @@ class EpisodeVideo:
         overlay: bool = False,
         title: str = "",
     ):
-        if getattr(envs, "rgb_env", None) is None:
-            raise PonderError("videos are filmed from Atari envs made with rgb=True")
+        if not getattr(envs, "filming", False):
+            raise PonderError("videos are filmed from Atari or MinAtar envs made with rgb=True")
         self.policy = policy
         self.envs = envs
         self.writer = VideoWriter(path)

@@ -1,7 +1,8 @@
 """Watching a trained DQN agent: whole episodes from a run's checkpoint under the run's own
 protocol, scored as evaluation scores them, and optionally saved as an MP4 of the emulator's
 colour screens (`ponder.agents.dqn.video`, with the agent's Q-values beside them on request) or
-as an animated GIF of the frames the agent saw (84x84 grayscale after preprocessing)."""
+as an animated GIF of the frames the agent saw (Atari: 84x84 grayscale after preprocessing;
+MinAtar: its grid in the game's colours)."""
 
 from __future__ import annotations
 
@@ -64,10 +65,11 @@ def load_run(target: str | Path, device: str = "cpu") -> WatchedRun:
     if run_dir is None:
         raise PonderError(f"checkpoint {stem} is not inside a run directory (no config.yaml)")
     cfg = validate_config(DQNConfig, read_yaml(run_dir / "config.yaml"))
-    from ponder.agents.dqn.training import validate_metadata
+    from ponder.agents.dqn.training import check_network, validate_metadata
 
     ckpt = load_checkpoint(stem, expect={"algorithm": "dqn"}, device=device)
     meta = validate_metadata(ckpt.metadata, f"checkpoint {stem}")
+    check_network(meta, cfg, f"checkpoint {stem}")
     shape = meta.network  # stack, frame shape and actions, as the run recorded them
     learner = DQNLearner(cfg, shape.stack, tuple(shape.frame_shape), shape.num_actions, device)
     load_state_dict_checked(learner.online, ckpt.section("model"), f"checkpoint {stem}")
@@ -93,8 +95,8 @@ def watch(
     from ponder.envs.atari.make import make_envs
 
     cfg = run.cfg
-    if (gif is not None or video is not None) and cfg.env.type != "atari":
-        raise PonderError("--gif and --video record Atari frames; this run trained classic control")
+    if (gif is not None or video is not None) and cfg.env.type == "classic":
+        raise PonderError("--gif and --video record screens; this run trained classic control")
     envs = make_envs(
         cfg.env.type,
         cfg.env.game,
@@ -121,7 +123,7 @@ def watch(
             if first[0] and frames:  # the second episode began: the first is whole
                 recording = False
             else:
-                frames.append(observed[0].copy())
+                frames.append(envs.picture(observed[0]))
 
     video_frames = 0
     try:

@@ -1,5 +1,5 @@
-"""One entry point for the DQN envs: `kind` is `atari` (ALE, with a named protocol) or
-`classic` (gymnasium classic control)."""
+"""One entry point for the DQN envs: `kind` is `atari` (ALE, with a named protocol), `classic`
+(gymnasium classic control) or `minatar` (MinAtar's 10x10 games)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from ponder.envs.atari.protocols import get_protocol
 from ponder.errors import PonderError
 
-ENV_KINDS = ("atari", "classic")
+ENV_KINDS = ("atari", "classic", "minatar")
 
 
 def check_env(kind: str, game: str, protocol: str) -> str:
@@ -29,6 +29,10 @@ def check_env(kind: str, game: str, protocol: str) -> str:
                 f"unknown classic-control env {game!r} (e.g. CartPole-v1, Acrobot-v1)"
             ) from None
         return game
+    if kind == "minatar":
+        from ponder.envs.atari.minatar import check_minatar_game
+
+        return check_minatar_game(game)
     raise PonderError(f"unknown env type {kind!r}; choose one of: {', '.join(ENV_KINDS)}")
 
 
@@ -43,9 +47,9 @@ def make_envs(
     max_frames: int | None = None,
     rgb: bool = False,
 ) -> Any:
-    """`AtariEnvs` or `ClassicEnvs`; `max_frames` caps an episode (emulator frames for Atari,
-    steps for classic control), None keeping the protocol's or the env's own cap; `rgb` keeps
-    Atari's full colour screens too (for videos)."""
+    """`AtariEnvs`, `ClassicEnvs` or `MinAtarEnvs`; `max_frames` caps an episode (emulator
+    frames for Atari, agent steps otherwise), None keeping the protocol's or the env's own cap;
+    `rgb` keeps colour screens too (for videos; Atari and MinAtar)."""
     if kind == "atari":
         from ponder.envs.atari.vector import AtariEnvs
 
@@ -62,4 +66,8 @@ def make_envs(
         from ponder.envs.atari.classic import ClassicEnvs
 
         return ClassicEnvs(game, num_envs, seed, max_steps=max_frames)
+    if kind == "minatar":
+        from ponder.envs.atari.minatar import MinAtarEnvs
+
+        return MinAtarEnvs(game, num_envs, seed, max_steps=max_frames, rgb=rgb)
     raise PonderError(f"unknown env type {kind!r}; choose one of: {', '.join(ENV_KINDS)}")

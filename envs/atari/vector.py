@@ -85,6 +85,7 @@ class AtariEnvs:
             else None
         )
         self.rgb: np.ndarray | None = None  # (N, 210, 160, 3): the newest colour screens
+        self.filming = rgb
         self.num_actions = int(self.env.single_action_space.n)
         self.tracker = EpisodeTracker(num_envs)
         self.lives = np.zeros(num_envs, dtype=np.int32)
@@ -152,6 +153,10 @@ class AtariEnvs:
         )
         self.tracker.record(step)
         return step
+
+    def picture(self, frame: np.ndarray) -> np.ndarray:
+        """One agent frame as the image a GIF shows: the 84x84 grayscale frame itself."""
+        return frame.copy()
 
     def close(self) -> None:
         self.env.close()
