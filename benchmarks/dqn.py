@@ -3,6 +3,7 @@
     python benchmarks/dqn.py [--quick]                  speed + env throughput + memory
     python benchmarks/dqn.py --speed | --memory         one part
     python benchmarks/dqn.py --learning --game breakout --seed 0 [--quick]
+    python benchmarks/dqn.py --minatar --game breakout --seed 0
 
 - speed: agent steps/s of the whole training loop (acting, replay, updates) once learning has
   started, for ponder's DQN, Stable-Baselines3's DQN and RLlib's DQN (new API stack), with the
@@ -16,6 +17,9 @@
 - memory: resident memory (VmRSS) of a 1M-transition ponder replay allocated and filled in a
   fresh process, beside a Stable-Baselines3 ReplayBuffer filled the same way at the largest
   size this machine holds (its bytes per transition scale linearly).
+- minatar: one MinAtar game (configs/minatar/<game>.yaml) and seed per invocation, resumable,
+  appended to benchmarks/results/dqn_minatar.json with the training curve, the final
+  evaluation, the minutes and the machine's load over the run; random play is measured beside it.
 - learning: one Atari-100k seed (configs/atari/atari100k_<game>.yaml) per invocation, resumable
   (rerun the same command after a kill), appended to benchmarks/results/dqn_atari100k.json.
 
@@ -674,12 +678,95 @@ def learning(game: str, seed: int, quick: bool) -> dict[str, Any]:
     return record
 
 
+# MinAtar: the DQN curve of Young & Tian (2019), read off the plot in the MinAtar repository
+# (img/learning_curves.gif: moving average of training returns over 100 episodes, 30 seeds).
+# Approximate, to the plot's resolution; each pair is (frames in millions, return).
+MINATAR_PUBLISHED_DQN = {
+    "breakout": [(0.3, 8.0), (1.0, 9.5), (5.0, 10.0)],
+    "asterix": [(0.3, 0.8), (1.0, 12.0), (5.0, 17.0)],
+    "freeway": [(0.3, 6.0), (1.0, 48.0), (5.0, 50.0)],
+    "seaquest": [(0.3, 0.6), (1.0, 1.0), (5.0, 20.0)],
+    "space_invaders": [(0.3, 20.0), (1.0, 35.0), (5.0, 43.0)],
+}
+
+
+def minatar_random_return(game: str, episodes: int = 100) -> float:
+    from ponder.envs.atari.make import make_envs
+
+    envs = make_envs("minatar", game, "machado", 10, seed=12345, training=False)
+    rng = np.random.default_rng(0)
+    envs.reset()
+    returns: list[float] = []
+    while len(returns) < episodes:
+        returns += envs.step(rng.integers(0, envs.num_actions, envs.num_envs)).episode_returns
+    envs.close()
+    return float(np.mean(returns[:episodes]))
+
+
+def minatar(game: str, seed: int) -> dict[str, Any]:
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as `ponder train dqn` runs it
+    from ponder.agents.dqn.loop import train_single
+    from ponder.agents.dqn.training import prepare_run
+    from ponder.checkpoint import read_metadata
+    from ponder.rundir import RunDir
+
+    config = ROOT / "configs/minatar" / f"{game}.yaml"
+    if not config.is_file():
+        raise SystemExit(f"no MinAtar config for {game!r}: {config}")
+    run_dir = ROOT / "runs" / "minatar" / f"{game}-seed{seed}"
+    overrides = [f"seed={seed}"]
+    if (run_dir / "config.yaml").is_file():
+        cfg, run, has_ckpt = prepare_run(None, overrides, resume=run_dir)
+    else:
+        cfg, run, has_ckpt = prepare_run(config, overrides, out=run_dir)
+    load_before = os.getloadavg()
+    start = time.perf_counter()
+    summary = train_single(cfg, run, has_ckpt, show_progress=False)
+    seconds = time.perf_counter() - start
+    rows = RunDir(run_dir).read_metrics()
+    curve = [
+        {"step": r["step"], "train_return": r["episode_return"]}
+        for r in rows
+        if "episode_return" in r
+    ]
+    evals = [{"step": r["step"], "mean": r["eval/mean"]} for r in rows if "eval/mean" in r]
+    e = summary.last_eval
+    record = {
+        "game": game,
+        "seed": seed,
+        "config": str(config.relative_to(ROOT)),
+        "agent_steps": summary.step,
+        "updates": summary.updates,
+        "final_eval": {k: v for k, v in e.record().items() if k != "protocol"},
+        "final_train_return_last_10k_steps": curve[-1]["train_return"] if curve else None,
+        "random_policy_return": minatar_random_return(game),
+        "published_dqn_young_tian_2019": MINATAR_PUBLISHED_DQN.get(game),
+        "training_wall_seconds": read_metadata(summary.checkpoint)["compute"]["wall_seconds"],
+        "this_session_seconds": round(seconds, 1),
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
+        "curve": curve,
+        "evals": evals,
+    }
+    path = RESULTS_DIR / "dqn_minatar.json"
+    runs = json.loads(path.read_text()).get("runs", []) if path.is_file() else []
+    runs = [r for r in runs if (r["game"], r["seed"]) != (game, seed)] + [record]
+    results = {
+        "note": "MinAtar (sticky actions 0.1, difficulty ramping), one step = one frame; final "
+        "evaluation at epsilon 0; published figures are training returns read off a plot",
+        "runs": sorted(runs, key=lambda r: (r["game"], r["seed"])),
+    }
+    write_result("dqn_minatar", results, quick=False, packages=(*PEER_PACKAGES, "minatar"))
+    return record
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
     parser.add_argument("--speed", action="store_true")
     parser.add_argument("--memory", action="store_true")
     parser.add_argument("--learning", action="store_true", help="one Atari-100k seed")
+    parser.add_argument("--minatar", action="store_true", help="one MinAtar game and seed")
     parser.add_argument("--game", default="breakout")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -688,6 +775,9 @@ def main() -> None:
         name, *rest = args.child
         values = [json.loads(v) if v not in ("True", "False") else v == "True" for v in rest]
         print(json.dumps(CHILDREN[name](*values)))
+        return
+    if args.minatar:
+        print(json.dumps(minatar(args.game, args.seed)["final_eval"]))
         return
     if args.learning:
         learning(args.game, args.seed, args.quick)
