@@ -793,7 +793,7 @@ def main() -> None:
         "part_command": " ".join([Path(sys.executable).name, *sys.argv]),
     }
     if args.speed or both:
-        results["speed"] = {**run_speed(args.quick), **stamp}
+        results["speed"] = {**run_speed(args.quick), **stamp, "load_average_end": os.getloadavg()}
     if args.memory or both:
         results["memory"] = {**run_memory(args.quick), **stamp}
     write_result("dqn", results, quick=args.quick, packages=PEER_PACKAGES)
