@@ -8,9 +8,9 @@ import torch
 from az_core_support import one_torch_thread, random_positions  # noqa: F401
 
 from ponder.agents.alphazero.config import NetworkConfig
-from ponder.agents.alphazero.device import autocast_dtype, resolve_device
 from ponder.agents.alphazero.evaluator import TorchEvaluator
 from ponder.agents.alphazero.network import PolicyValueNet, value_head_of
+from ponder.agents.device import autocast_dtype, resolve_device
 from ponder.envs.registry import get_game, native_game_names
 from ponder.errors import PonderError
 

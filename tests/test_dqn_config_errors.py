@@ -48,7 +48,7 @@ def test_a_gpu_config_on_a_machine_without_one_is_a_user_error(tmp_path):
 
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU: the config is valid here")
-    with pytest.raises(PonderError, match="torch sees no GPU"):
+    with pytest.raises(PonderError, match="torch sees no CUDA GPU"):
         prepare_run(ROOT / "configs/atari/pong_nature_3m_gpu.yaml", [], tmp_path / "run")
     assert not (tmp_path / "run").exists()
     # The same config runs on the CPU with one override.

@@ -12,8 +12,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ponder.agents.alphazero.device import autocast_dtype, resolve_device
 from ponder.agents.alphazero.inference_backends import make_forward
+from ponder.agents.device import autocast_dtype, resolve_device
 from ponder.checkpoint import load_state_dict_checked
 
 

@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from ponder.agents.alphazero.config import InferenceBackend
-from ponder.agents.alphazero.device import autocast
+from ponder.agents.device import autocast
 from ponder.errors import PonderError
 
 BACKENDS: tuple[str, ...] = get_args(InferenceBackend)

@@ -22,9 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ponder.agents.alphazero.augment import random_symmetries
 from ponder.agents.alphazero.config import AZConfig, NetworkConfig
-from ponder.agents.alphazero.device import autocast, autocast_dtype, resolve_device
 from ponder.agents.alphazero.network import PolicyValueNet, masked_log_softmax
 from ponder.agents.alphazero.samples import Samples
+from ponder.agents.device import autocast, autocast_dtype, resolve_device
 from ponder.checkpoint import (
     Checkpoint,
     OptimizerMeta,

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ponder.agents.alphazero.device import autocast, autocast_dtype
+from ponder.agents.device import autocast, autocast_dtype
 from ponder.agents.dqn.config import DQNConfig
 from ponder.agents.dqn.networks import QNetwork, describe_network
 from ponder.agents.dqn.replay import Batch
@@ -25,16 +25,6 @@ from ponder.checkpoint import (
     optimizer_state_to_tensors,
     tensors_to_optimizer_state,
 )
-
-
-def resolve_device(name: str) -> str:
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        from ponder.errors import PonderError
-
-        raise PonderError("device 'cuda' was asked for but torch sees no GPU (use device=auto)")
-    return name
 
 
 def random_shift(frames: torch.Tensor, pixels: int, generator: torch.Generator) -> torch.Tensor:

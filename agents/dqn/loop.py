@@ -12,9 +12,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from ponder.agents.device import resolve_device
 from ponder.agents.dqn.config import DQNConfig
 from ponder.agents.dqn.evaluation import EvalResult
-from ponder.agents.dqn.learner import DQNLearner, resolve_device
+from ponder.agents.dqn.learner import DQNLearner
 from ponder.agents.dqn.progress import TrainProgress
 from ponder.agents.dqn.training import (
     Counters,

@@ -357,7 +357,7 @@ def prepare_run(
     Bad configs, unknown games, unusable output paths and a cluster `address` that does not
     answer fail with one line before any directory is made or touched.
     """
-    from ponder.agents.dqn.learner import resolve_device
+    from ponder.agents.device import resolve_device
     from ponder.config import apply_overrides, dump_config, read_yaml, validate_config
     from ponder.envs.atari.make import check_env
 

@@ -1,4 +1,5 @@
-"""Where the network runs: one place that turns a device name into a torch device.
+"""Where a network runs, for every algorithm: one place that turns a device name into a torch
+device, and the mixed-precision choice that goes with it.
 
 "auto" takes CUDA when torch sees a GPU, else the CPU; asking for CUDA on a machine without one
 is a user error, not a crash deep inside torch.
