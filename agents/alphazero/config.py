@@ -106,7 +106,7 @@ class SelfPlayConfig(StrictModel):
     resign_min_moves: int = Field(4, ge=0)  # plies before anyone may resign
     # The runtime of each worker's own network (local inference: pipeline.inference local, or
     # auto without a GPU); the shared inference actor always runs torch. Anything but torch
-    # runs on the CPU only, and the ONNX and OpenVINO ones need `pip install ponder[cpu-inference]`.
+    # runs on the CPU only; OpenVINO needs `pip install ponder[cpu-inference]`.
     inference_backend: InferenceBackend = "torch"
 
     @model_validator(mode="after")

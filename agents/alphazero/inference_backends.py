@@ -14,7 +14,8 @@ runs it is worth a choice (`selfplay.inference_backend`). Each backend is a `For
   and the residual tower, nearly all of the work, stays float32.
 - torch_compile: `torch.compile` (inductor) of the eval-mode network, dynamic in the batch.
 - onnxruntime, openvino: the network exported once to ONNX in memory (dynamic batch axis) and
-  run by ONNX Runtime's CPU provider or OpenVINO's CPU plugin (`pip install ponder[cpu-inference]`).
+  run by ONNX Runtime's CPU provider or OpenVINO's CPU plugin (`pip install ponder[cpu-inference]`
+  for OpenVINO).
 
 Threads follow `torch.get_num_threads()` at build time (workers set it before they build).
 """
