@@ -11,7 +11,8 @@
    evaluator at self-play batch sizes, DQN learner updates/s.
 3. Training: `ponder train az` on connect four for `--minutes`, where the driver puts the learner
    and the shared inference actor on the GPU; the run must write a checkpoint, and its
-   positions/s and learner samples/s are reported.
+   positions/s, learner samples/s and evaluations/s are read from its last training log row
+   (None when the learner never started, i.e. self-play did not reach `train.min_replay`).
 
 Results: benchmarks/results/gpu_check.json. Without a GPU the default run stops with one line.
 """
@@ -194,13 +195,18 @@ def az_training(minutes: float) -> dict[str, Any]:
         if (run / "metrics.jsonl").is_file():
             rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
         checkpoints = sorted((run / "checkpoints").glob("*.safetensors")) if run.is_dir() else []
-        last = rows[-1] if rows else {}
+        train = [r for r in rows if r.get("kind") == "train"]
+        last = train[-1] if train else {}
+        wall = max(float(last.get("wall_seconds", 0.0)), 1e-9)
         return {
             "returncode": done.returncode,
             "stderr_tail": done.stderr.strip().splitlines()[-3:],
             "seconds": round(seconds, 1),
             "checkpoints": len(checkpoints),
-            "last_metrics": {k: v for k, v in last.items() if isinstance(v, int | float)},
+            "positions_per_s": last.get("positions_per_s"),
+            "learner_samples_per_s": last.get("learner_samples", 0) / wall if last else None,
+            "evaluations_per_s": last.get("network_evaluations", 0) / wall if last else None,
+            "last_train_row": {k: v for k, v in last.items() if isinstance(v, int | float)},
             "ok": done.returncode == 0 and bool(checkpoints),
         }
 
