@@ -25,6 +25,12 @@ largest difference of priors and values from eager float32 on positions from ran
 the share of positions whose move under a short search is unchanged. Weights are a seeded
 random network unless `--checkpoint` names a trained one. --quick keeps the network (its size
 is what is measured) and shortens the timings. Results go to selfplay_inference.json.
+
+    python benchmarks/selfplay.py --split [--minutes 5]
+
+runs the real training pipeline (`ponder train az`, the game's config, evaluation off) with one
+and then two self-play workers beside the learner, and reports the positions/s, learner
+samples/s and sample ratio each reached: how two cores are best split. selfplay_split.json.
 """
 
 from __future__ import annotations
@@ -416,6 +422,58 @@ def inference_backends(
     }
 
 
+# ---------------------------------------------------------------- how the cores are split
+def pipeline_split(game: str, workers: int, minutes: float, overrides: list[str]) -> dict:
+    """A real `ponder train az` run with `workers` self-play workers (evaluation off): the
+    positions/s, learner samples/s and the sample ratio it reached, from its last log row."""
+    import json
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        run = Path(tmp) / "run"
+        sets = [f"pipeline.workers={workers}", f"pipeline.max_minutes={minutes}"]
+        sets += ["eval.every_steps=100000000", *overrides]
+        cmd = [
+            sys.executable, "-c", "from ponder.cli import main; main()", "train", "az",
+            "--config", str(ROOT / "configs" / f"{game}.yaml"), "--out", str(run), "--quiet",
+            *[arg for key in sets for arg in ("--set", key)],
+        ]  # fmt: skip
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=minutes * 60 + 600)
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr.strip().splitlines()[-1])
+        rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    train = [r for r in rows if r.get("kind") == "train"]
+    last = train[-1] if train else {}
+    wall = max(float(last.get("wall_seconds", 0.0)), 1e-9)
+    return {
+        "workers": workers,
+        "minutes": minutes,
+        "learner_steps": last.get("step"),
+        "positions": last.get("positions"),
+        "positions_per_s_overall": last.get("positions", 0) / wall,
+        "positions_per_s_last_window": last.get("positions_per_s"),
+        "learner_samples_per_s": last.get("learner_samples", 0) / wall,
+        "sample_ratio_reached": last.get("sample_ratio"),
+        "network_evaluations_per_s": last.get("network_evaluations", 0) / wall,
+    }
+
+
+def run_split(args: argparse.Namespace) -> None:
+    load_start = load_average_1m()
+    cases = [pipeline_split(args.game, n, args.minutes, args.overrides) for n in (1, 2)]
+    write_result(
+        "selfplay_split",
+        {
+            "game": args.game,
+            "config": f"configs/{args.game}.yaml",
+            "cases": cases,
+            "load_average_1m": {"start": load_start, "end": load_average_1m()},
+        },
+        quick=args.quick,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--game", default="connect_four")
@@ -430,9 +488,16 @@ def main() -> None:
     parser.add_argument("--threads", default="1,2", help="torch thread counts (--inference)")
     parser.add_argument("--batches", default="8,64,256,512", help="batch sizes (--inference)")
     parser.add_argument("--checkpoint", help="AlphaZero checkpoint to measure (--inference)")
+    parser.add_argument(
+        "--split", action="store_true", help="the real pipeline with 1 and 2 self-play workers"
+    )
+    parser.add_argument("--minutes", type=float, default=5.0, help="minutes per case (--split)")
     args = parser.parse_args()
     if args.inference:
         run_inference(args)
+        return
+    if args.split:
+        run_split(args)
         return
     # Every move searched with the full budget on both sides, so simulations per position match
     # (playout cap randomization would make ours cheaper per position).

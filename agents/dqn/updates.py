@@ -181,12 +181,7 @@ class ThreadedUpdates:
         assert self.target_net is not None
         version = self.learner.target_version(self.submitted + 1)
         if version != self.target_net_version:
-            with self.cond:
-                self._wait(lambda: version in self.target_snapshots)
-                weights = self.target_snapshots.pop(version)
-                for old in [v for v in self.target_snapshots if v < version]:
-                    del self.target_snapshots[old]
-            copy_weights(self.target_net, weights)
+            copy_weights(self.target_net, self._take_snapshot(self.target_snapshots, version))
             self.target_net_version = version
         learner = self.learner
         shape = (len(batch.actions), learner.stack, *learner.frame_shape)
@@ -199,13 +194,18 @@ class ThreadedUpdates:
         version = max(self.acting_version, (self.submitted - self.lag) // self.lag * self.lag)
         if version == self.acting_version:
             return
-        with self.cond:
-            self._wait(lambda: version in self.snapshots)
-            weights = self.snapshots.pop(version)
-            for old in [v for v in self.snapshots if v < version]:
-                del self.snapshots[old]
-        copy_weights(self.acting_net, weights)
+        copy_weights(self.acting_net, self._take_snapshot(self.snapshots, version))
         self.acting_version = version
+
+    def _take_snapshot(self, snapshots: dict[int, list[torch.Tensor]], version: int) -> list:
+        """The learner's weights at `version` updates (waiting until it gets there); older
+        snapshots are dropped, since versions are only ever asked for in increasing order."""
+        with self.cond:
+            self._wait(lambda: version in snapshots)
+            weights = snapshots.pop(version)
+            for old in [v for v in snapshots if v < version]:
+                del snapshots[old]
+        return weights
 
     @torch.inference_mode()
     def act(self, stacks: np.ndarray, epsilon: float, rng: np.random.Generator) -> np.ndarray:
