@@ -166,7 +166,6 @@ def test_learner_failure_is_one_line_and_writes_nothing_more(tmp_path, monkeypat
 def test_acting_weights_lag_by_whole_multiples(tmp_path):
     """Acting sees the weights of update floor((submitted - lag) / lag) * lag, never newer."""
     from ponder.agents.dqn.config import DQNConfig
-    from ponder.agents.dqn.replay import Batch
     from ponder.agents.dqn.updates import ThreadedUpdates
 
     cfg = DQNConfig.model_validate(
@@ -183,16 +182,7 @@ def test_acting_weights_lag_by_whole_multiples(tmp_path):
     updates = ThreadedUpdates(learner, lag=3)
     try:
         for k in range(1, 12):
-            b = Batch(
-                index=np.arange(4),
-                obs=rng.random((4, 1, 4), dtype=np.float32),
-                next_obs=rng.random((4, 1, 4), dtype=np.float32),
-                actions=rng.integers(0, 2, 4).astype(np.uint8),
-                returns=rng.random(4, dtype=np.float32),
-                discounts=np.full(4, 0.9, np.float32),
-                probs=np.full(4, 0.25),
-                weights=np.ones(4, np.float32),
-            )
+            b = cartpole_batch(rng, 4)
             updates.take_results()
             updates.submit(b)
             updates.act(np.zeros((1, 1, 4), np.float32), 0.0, rng)
@@ -210,6 +200,22 @@ def test_acting_weights_lag_by_whole_multiples(tmp_path):
     assert not updates.thread.is_alive()
 
 
+def cartpole_batch(rng: np.random.Generator, size: int):
+    """A batch of random CartPole-shaped transitions (one-frame stacks of 4 numbers)."""
+    from ponder.agents.dqn.replay import Batch
+
+    return Batch(
+        index=np.arange(size),
+        obs=rng.random((size, 1, 4), dtype=np.float32),
+        next_obs=rng.random((size, 1, 4), dtype=np.float32),
+        actions=rng.integers(0, 2, size).astype(np.uint8),
+        returns=rng.random(size, dtype=np.float32),
+        discounts=np.full(size, 0.9, np.float32),
+        probs=np.full(size, 1.0 / size),
+        weights=np.ones(size, np.float32),
+    )
+
+
 def copy_state(learner: DQNLearner) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in learner.online.state_dict().items()}
 
@@ -219,7 +225,6 @@ def test_threaded_updates_equal_inline_updates_with_hard_target_copies(double):
     """Same batches in, same weights out: the target Q-values computed on the acting side use
     exactly the target weights the learner would have used."""
     from ponder.agents.dqn.config import DQNConfig
-    from ponder.agents.dqn.replay import Batch
     from ponder.agents.dqn.updates import InlineUpdates, ThreadedUpdates
 
     cfg = DQNConfig.model_validate(
@@ -232,19 +237,7 @@ def test_threaded_updates_equal_inline_updates_with_hard_target_copies(double):
         }
     )
     rng = np.random.default_rng(1)
-    batches = [
-        Batch(
-            index=np.arange(8),
-            obs=rng.random((8, 1, 4), dtype=np.float32),
-            next_obs=rng.random((8, 1, 4), dtype=np.float32),
-            actions=rng.integers(0, 2, 8).astype(np.uint8),
-            returns=rng.random(8, dtype=np.float32),
-            discounts=np.full(8, 0.9, np.float32),
-            probs=np.full(8, 0.1),
-            weights=np.ones(8, np.float32),
-        )
-        for _ in range(20)
-    ]
+    batches = [cartpole_batch(rng, 8) for _ in range(20)]
     torch.manual_seed(0)
     serial = DQNLearner(cfg, 1, (4,), 2)
     torch.manual_seed(0)
