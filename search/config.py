@@ -35,6 +35,11 @@ class SearchConfig(StrictModel):
     gumbel_c_scale: float = Field(1.0, ge=0.0)
     # Scale of the root Gumbel noise: 1 samples as the paper does, 0 plays deterministically.
     gumbel_scale: float = Field(1.0, ge=0.0)
+    # KataGo's forced playouts (PUCT only): a root child that has been visited at all gets at
+    # least sqrt(k * P * N) of the root's N visits, so noise-boosted moves are really tried;
+    # self-play takes the forced visits out of the policy target again (policy target pruning).
+    # KataGo uses k = 2; 0 = off.
+    forced_playouts_k: float = Field(0.0, ge=0.0, le=100.0)
     # Nodes per tree. None: sized from num_simulations (twice over, so a reused subtree fits).
     max_nodes: int | None = Field(None, ge=2, le=10**9)
 
@@ -45,4 +50,6 @@ class SearchConfig(StrictModel):
                 f"max_nodes={self.max_nodes} cannot hold a search of num_simulations="
                 f"{self.num_simulations} (needs at least {self.num_simulations + 1})"
             )
+        if self.forced_playouts_k and self.gumbel:
+            raise ValueError("forced_playouts_k is for the PUCT root; the Gumbel root has its own")
         return self

@@ -122,6 +122,7 @@ class Params(NamedTuple):
     uct_terminal_exploration: bool  # UCB1's bonus on children that end the game too
     c_visit: float
     c_scale: float
+    forced_k: float  # KataGo's forced playouts at a PUCT root (0 = off)
 
 
 # Bytes per node of `new_tree`: 5 int32 and 2 float64 per node, 3 int32 and 2 float32 per edge.

@@ -78,6 +78,7 @@ def search_params(config: SearchConfig) -> Params:
         uct_terminal_exploration=True,
         c_visit=float(config.gumbel_c_visit),
         c_scale=float(config.gumbel_c_scale),
+        forced_k=float(config.forced_playouts_k),
     )
 
 

@@ -170,9 +170,36 @@ def allocate(tree, b, parent, action):
 
 
 @njit(cache=True, inline="always")
+def forced_root_child(tree, b, k):
+    """KataGo's forced playouts: the visited root child furthest below sqrt(k P N) visits
+    (in-flight descents count), or -1 when every child has its share."""
+    edges_i, edges_f = tree.edges_i, tree.edges_f
+    num_actions = edges_i.shape[2]
+    total = 0
+    for a in range(num_actions):
+        total += edges_i[b, 0, a, E_VISITS] + edges_i[b, 0, a, E_INFLIGHT]
+    best, best_a = 0.0, -1
+    for a in range(num_actions):
+        if edges_i[b, 0, a, E_CHILD] == ILLEGAL:
+            continue
+        n = edges_i[b, 0, a, E_VISITS] + edges_i[b, 0, a, E_INFLIGHT]
+        if n == 0:
+            continue
+        deficit = math.sqrt(k * edges_f[b, 0, a, E_PRIOR] * total) - n
+        if deficit > best:
+            best, best_a = deficit, a
+    return best_a
+
+
+@njit(cache=True, inline="always")
 def puct_select(tree, root, b, node, params, scratch, rng):
-    fpu = params.root_fpu_reduction if node == 0 else params.fpu_reduction
-    return puct_action(tree, b, node, params, fpu)
+    if node == 0:
+        if params.forced_k > 0.0:
+            forced = forced_root_child(tree, b, params.forced_k)
+            if forced >= 0:
+                return forced
+        return puct_action(tree, b, node, params, params.root_fpu_reduction)
+    return puct_action(tree, b, node, params, params.fpu_reduction)
 
 
 @njit(cache=True, inline="always")

@@ -65,6 +65,7 @@ class UCTRollout:
             uct_terminal_exploration=bool(terminal_exploration),
             c_visit=0.0,
             c_scale=0.0,
+            forced_k=0.0,
         )
         self.native = game.kind != OPENSPIEL
         if not self.native:

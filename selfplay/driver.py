@@ -178,7 +178,11 @@ class AZPipeline:
         self.replay = (
             ray.remote(ReplayBuffer)
             .options(num_cpus=0)
-            .remote(self.cfg.train.replay_window, seed=self.cfg.seed)
+            .remote(
+                self.cfg.train.replay_window,
+                seed=self.cfg.seed,
+                window_start=self.cfg.train.replay_window_start,
+            )
         )
         ckpt_ref = ray.put(self.checkpoint) if self.checkpoint is not None else None
         self.learner = (

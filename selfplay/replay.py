@@ -54,11 +54,22 @@ def snapshot_problem(arrays: dict[str, Any], meta: dict[str, Any], game: Any) ->
     return None
 
 
-class ReplayBuffer:
-    """Keep the last `capacity` positions; sample uniformly with replacement."""
+def growing_window(added: int, start: int, capacity: int) -> int:
+    """KataGo's replay window after `added` positions: all of them up to `start`, then
+    start * (1 + 0.4 * ((added / start) ** 0.75 - 1) / 0.75), at most `capacity`."""
+    if added <= start:
+        return min(added, capacity)
+    grown = start * (1.0 + 0.4 * ((added / start) ** 0.75 - 1.0) / 0.75)
+    return min(int(grown), capacity)
 
-    def __init__(self, capacity: int, seed: int = 0):
+
+class ReplayBuffer:
+    """Keep the last `capacity` positions; sample uniformly with replacement, from all of them
+    or, with `window_start`, from the newest `growing_window(...)` of them."""
+
+    def __init__(self, capacity: int, seed: int = 0, window_start: int = 0):
         self.capacity = int(capacity)
+        self.window_start = int(window_start)
         self.rng = np.random.default_rng(seed)
         self.arrays: dict[str, np.ndarray] | None = None  # allocated on the first add
         self.size = 0
@@ -97,12 +108,23 @@ class ReplayBuffer:
         """`batches` independent uniform batches, each a dict of the `Samples` fields."""
         if self.size == 0 or self.arrays is None:
             raise ValueError("cannot sample from an empty replay buffer")
+        window = self.window()
         out = []
         for _ in range(batches):
-            rows = self.rng.integers(0, self.size, size=batch_size)
+            if window == self.size:
+                rows = self.rng.integers(0, self.size, size=batch_size)
+            else:  # the newest `window` rows end just before the cursor
+                back = self.rng.integers(1, window + 1, size=batch_size)
+                rows = (self.cursor - back) % self.capacity
             out.append({name: self.arrays[name][rows] for name in FIELDS})
         self.sampled += batch_size * batches
         return out
+
+    def window(self) -> int:
+        """How many of the newest rows batches are drawn from."""
+        if not self.window_start:
+            return self.size
+        return max(1, min(self.size, growing_window(self.added, self.window_start, self.capacity)))
 
     def snapshot(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """The stored rows as they lie in the ring, with the cursor, counters and sampling RNG
@@ -147,6 +169,7 @@ class ReplayBuffer:
         stats: dict[str, Any] = {
             "replay_size": self.size,
             "replay_capacity": self.capacity,
+            "replay_window": self.window(),
             "replay_added": self.added,
             "replay_sampled": self.sampled,
             "replay_games": self.games,

@@ -75,3 +75,16 @@ def test_schema_rejects_inconsistent_settings() -> None:
         AZConfig, None, ["game=tic_tac_toe", "train.value_loss=wdl", "network.value_head=wdl"]
     )
     assert ok.network.value_head == "wdl"
+
+
+def test_ablation_variants_are_valid_configs() -> None:
+    """Every lever of benchmarks/ablations.py applies to connect_four.yaml and validates."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    from ablations import VARIANTS
+
+    base = Path(__file__).parent.parent / "configs" / "connect_four.yaml"
+    for name, (_, overrides) in VARIANTS.items():
+        cfg = load_config(AZConfig, base, overrides)
+        assert cfg.game == "connect_four", name

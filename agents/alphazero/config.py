@@ -36,12 +36,19 @@ class TrainConfig(StrictModel):
     lr: float = Field(2e-3, gt=0)
     # Piecewise-constant schedule: (learner step, lr) pairs; from each step on, that lr applies.
     lr_schedule: list[tuple[int, float]] = []
+    # One-cycle (Smith 2018) over this many learner steps instead: lr/10 rising to lr over the
+    # first quarter, cosine down to lr/100 at the end, then held there. 0 = off.
+    lr_cycle_steps: int = Field(0, ge=0, le=10**9)
     optimizer: Literal["sgd", "adam"] = "adam"
     momentum: float = Field(0.9, ge=0, lt=1)
     weight_decay: float = Field(1e-4, ge=0)
     value_loss: Literal["mse", "wdl"] = "mse"
     augment: bool = True  # a random symmetry of the game per sample
     replay_window: int = Field(100_000, ge=1, le=10**9)  # most recent positions kept for sampling
+    # A window that grows with the data (KataGo): with start c > 0, batches come from the newest
+    # c * (1 + 0.4 * ((N / c) ** 0.75 - 1) / 0.75) of the N positions ever added (all of them
+    # while N <= c), at most replay_window; early, weak games leave the window sooner. 0 = off.
+    replay_window_start: int = Field(0, ge=0, le=10**9)
     min_replay: int = Field(1_000, ge=1, le=10**9)  # positions before the first learner step
     # Trained samples per generated sample: ties the learner's pace to self-play's, so a slow
     # worker does not let the learner overfit a small buffer.
@@ -55,6 +62,12 @@ class TrainConfig(StrictModel):
         if steps != sorted(steps) or any(s < 0 for s in steps) or any(lr <= 0 for _, lr in value):
             raise ValueError("must be (step >= 0, lr > 0) pairs in increasing step order")
         return value
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> TrainConfig:
+        if self.lr_cycle_steps and self.lr_schedule:
+            raise ValueError("set either lr_schedule or lr_cycle_steps, not both")
+        return self
 
 
 class EvalConfig(StrictModel):
@@ -104,6 +117,9 @@ class SelfPlayConfig(StrictModel):
     # Share of games played out regardless, to measure how often resigning would be wrong.
     resign_disabled_fraction: float = Field(0.1, ge=0, le=1)
     resign_min_moves: int = Field(4, ge=0)  # plies before anyone may resign
+    # Value target: (1 - q) * game result z + q * the root's search value (mover's view). 0 is
+    # AlphaZero's z; a share of q lowers the target's variance where games are long or noisy.
+    value_target_q: float = Field(0.0, ge=0, le=1)
     # The runtime of each worker's own network (local inference: pipeline.inference local, or
     # auto without a GPU); the shared inference actor always runs torch. Anything but torch
     # runs on the CPU only; OpenVINO needs `pip install ponder[cpu-inference]`.

@@ -11,6 +11,10 @@ that the strong engines use, each where it happens below:
 - Temperature: for the first `temperature_moves` plies of a game the move is sampled in
   proportion to root visits (PUCT); later plies take the search's choice. A Gumbel search already
   samples its root actions, so its choice is always used.
+- Forced playouts (KataGo, `search.forced_playouts_k`): the search gives noise-boosted root
+  moves a minimum of visits; the policy target then drops those visits again (`targets.py`).
+- Value targets: the game result z, or a mix with the root's search value q
+  (`value_target_q`), set once the game ends.
 - Resignation (AlphaGo Zero): a player whose root value falls below `resign_threshold` after
   `resign_min_moves` plies resigns, except in a `resign_disabled_fraction` share of games that
   are played out to measure how often resigning would have been wrong.
@@ -24,6 +28,7 @@ import numpy as np
 
 from ponder.agents.alphazero.config import AZConfig
 from ponder.agents.alphazero.samples import GameRecord, Samples
+from ponder.agents.alphazero.targets import mixed_value, pruned_policy
 from ponder.search import BatchedMCTS
 
 
@@ -37,6 +42,7 @@ class _Slot:
         self.legal: list[np.ndarray] = []
         self.weight: list[float] = []
         self.mover: list[int] = []
+        self.root_value: list[float] = []  # the search's value of each position, mover's view
         self.resign_disabled = resign_disabled
         self.would_resign: int | None = None  # first player below the threshold (no-resign games)
 
@@ -102,6 +108,17 @@ class SelfPlayRunner:
         sims = sp.search.num_simulations if full else sp.fast_simulations
         result = self.mcts.search(self.states, num_simulations=sims, temperature=0.0)
         actions = np.asarray(result.action, dtype=np.int64).copy()
+        policy = result.policy
+        search = sp.search
+        if search.forced_playouts_k > 0:
+            policy = pruned_policy(
+                result.visits,
+                result.prior,
+                result.q,
+                search.forced_playouts_k,
+                search.c_puct_init,
+                search.c_puct_base,
+            )
         for row in range(self.batch):
             game.encode(self.states[row], self._planes[row])
             game.legal_mask(self.states[row], self._legal[row])
@@ -115,10 +132,11 @@ class SelfPlayRunner:
             if ply < sp.temperature_moves and not sp.search.gumbel:
                 actions[row] = self._sample_by_visits(result.visits[row], actions[row])
             slot.planes.append(self._planes[row].copy())
-            slot.policy.append(np.asarray(result.policy[row], dtype=np.float32).copy())
+            slot.policy.append(np.asarray(policy[row], dtype=np.float32).copy())
             slot.legal.append(self._legal[row].copy())
             slot.weight.append(1.0 if full else 0.0)
             slot.mover.append(mover)
+            slot.root_value.append(float(result.root_value[row]))
             self.positions += 1
             hopeless = resign_on and ply >= sp.resign_min_moves
             if hopeless and result.root_value[row] < sp.resign_threshold:
@@ -153,10 +171,12 @@ class SelfPlayRunner:
         return int(self.rng.choice(len(counts), p=counts / total))
 
     def _finish(self, row: int, outcome: float, resigned: bool) -> GameRecord:
-        """Close the game in `row`: value targets are the result from each mover's view."""
+        """Close the game in `row`: value targets are the result from each mover's view (mixed
+        with the search's root value when `value_target_q` asks for it)."""
         slot = self.slots[row]
         movers = np.asarray(slot.mover, dtype=np.int64)
-        values = np.where(movers == 0, outcome, -outcome).astype(np.float32)
+        results = np.where(movers == 0, outcome, -outcome).astype(np.float32)
+        values = mixed_value(results, np.asarray(slot.root_value), self.sp.value_target_q)
         samples = Samples(
             planes=np.stack(slot.planes),
             policy=np.stack(slot.policy),

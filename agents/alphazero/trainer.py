@@ -82,8 +82,17 @@ def validate_metadata(meta: dict[str, Any], where: str) -> AZCheckpointMeta:
 
 
 def lr_at(cfg: AZConfig, step: int) -> float:
-    """Learning rate at `step`: the last schedule entry at or before it, else `train.lr`."""
+    """Learning rate at `step`: one-cycle when `train.lr_cycle_steps` is set, else the last
+    `lr_schedule` entry at or before `step`, else `train.lr`."""
     lr = cfg.train.lr
+    cycle = cfg.train.lr_cycle_steps
+    if cycle:
+        warmup = max(1, cycle // 4)
+        if step < warmup:
+            return lr * (0.1 + 0.9 * step / warmup)
+        done = min(1.0, (step - warmup) / max(1, cycle - warmup))
+        low = lr / 100
+        return low + (lr - low) * 0.5 * (1 + math.cos(math.pi * done))
     for start, value in cfg.train.lr_schedule:
         if step >= start:
             lr = value

@@ -1,0 +1,182 @@
+"""Connect-four strength levers, one at a time, at equal wall clock.
+
+    python benchmarks/ablations.py --variants baseline gumbel --minutes 30 [--cpu 0]
+
+Each variant is `configs/connect_four.yaml` with one lever changed (`VARIANTS`), trained from
+scratch through the real CLI for `--minutes` of training time (evaluation off, as in
+benchmarks/alphazero.py), then its last checkpoint, searching `--sims` simulations, is scored by
+that benchmark's evaluation: an arena match against uct:1000 over the two-ply openings (both
+colours) and the share of optimal moves on solver-labelled positions. `--cpu N` pins the whole
+run (its Ray actors included) to core N, so two variants can run side by side on a 2-core
+machine without sharing a core; every variant of one table must run under the same pinning.
+
+Per-variant results stay in the run directory (`ablation.json`); every call rewrites
+benchmarks/results/alphazero_ablations.json from all finished variants under `--root`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import load_average_1m, write_result
+from alphazero import labelled_positions, optimal_share, train
+
+# Lever -> overrides of configs/connect_four.yaml. The baseline is the config as it stands.
+VARIANTS: dict[str, tuple[str, list[str]]] = {
+    "baseline": ("configs/connect_four.yaml as is (PUCT 100 / PCR 25)", []),
+    "gumbel_32": (
+        "Gumbel root, 32 full / 8 fast simulations, completed-Q policy targets",
+        [
+            "selfplay.search.gumbel=true",
+            "selfplay.search.num_simulations=32",
+            "selfplay.fast_simulations=8",
+        ],
+    ),
+    "value_mix_q": ("value target 0.5 z + 0.5 root q", ["selfplay.value_target_q=0.5"]),
+    "value_wdl": (
+        "win/draw/loss value head and loss",
+        ["network.value_head=wdl", "train.value_loss=wdl"],
+    ),
+    "forced_playouts": (
+        "KataGo forced playouts k=2 with policy target pruning",
+        ["selfplay.search.forced_playouts_k=2.0"],
+    ),
+    "one_cycle": (
+        "one-cycle learning rate over 1,500 learner steps (peak 0.004)",
+        ["train.lr=0.004", "train.lr_schedule=[]", "train.lr_cycle_steps=1500"],
+    ),
+    "window_growth": (
+        "replay window growing from 20,000 positions (KataGo)",
+        ["train.replay_window_start=20000"],
+    ),
+    "small_net": (
+        "3 residual blocks instead of 5 (more positions per second)",
+        ["network.blocks=3"],
+    ),
+    "no_pcr": (
+        "no playout cap randomization: every move a full 100-simulation search",
+        ["selfplay.fast_simulations=0", "selfplay.full_search_prob=1.0"],
+    ),
+}
+RESULT_NAME = "alphazero_ablations"
+
+
+class LoadSampler:
+    """The 1-minute load average every 30 s while training runs (the figures' context)."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(30.0):
+            self.samples.append(load_average_1m() or 0.0)
+
+    def __enter__(self) -> LoadSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def summary(self) -> dict[str, float | None]:
+        if not self.samples:
+            return {"mean": None, "max": None}
+        return {
+            "mean": round(sum(self.samples) / len(self.samples), 2),
+            "max": round(max(self.samples), 2),
+        }
+
+
+def last_checkpoint(out: Path) -> Path:
+    stems = sorted((out / "checkpoints").glob("ckpt_*.json"), key=lambda p: int(p.stem[5:]))
+    if not stems:
+        raise SystemExit(f"error: {out} holds no checkpoint")
+    return stems[-1].with_suffix("")
+
+
+def score(stem: Path, sims: int, games: int, positions: list[dict[str, Any]]) -> dict[str, Any]:
+    from ponder.arena.match import play_match
+    from ponder.checkpoint import read_metadata
+
+    compute = read_metadata(stem)["compute"]
+    wall = compute["wall_seconds"]
+    match = play_match("connect_four", f"{stem}@{sims}", "uct:1000", games, seed=0)
+    return {
+        "checkpoint": stem.name,
+        "learner_steps": read_metadata(stem)["step"],
+        "wall_minutes": round(wall / 60, 2),
+        "positions_per_second": round(compute["selfplay_positions"] / wall, 1),
+        "evaluations_per_second": round(compute["network_evaluations"] / wall, 1),
+        "compute": compute,
+        "uct_1000": {
+            "wins": match.wins,
+            "draws": match.draws,
+            "losses": match.losses,
+            "score": match.score,
+        },
+        "optimal_move_share": round(optimal_share(stem, sims, positions), 4),
+    }
+
+
+def run_variant(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    out = args.root / name
+    done = out / "ablation.json"
+    if done.is_file():
+        return json.loads(done.read_text())
+    description, overrides = VARIANTS[name]
+    with LoadSampler() as load:
+        command = train(out, args.minutes, None, overrides)
+    positions = labelled_positions(args.root, args.positions)
+    result = {
+        "variant": name,
+        "lever": description,
+        "overrides": overrides,
+        "training_command": command,
+        "minutes": args.minutes,
+        "pinned_cpu": args.cpu,
+        "load_average_training": load.summary(),
+        **score(last_checkpoint(out), args.sims, args.games, positions),
+    }
+    done.write_text(json.dumps(result, indent=1))
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variants", nargs="+", choices=sorted(VARIANTS), default=["baseline"])
+    parser.add_argument("--root", type=Path, default=Path("runs/ablations"))
+    parser.add_argument("--minutes", type=float, default=30.0, help="training time per variant")
+    parser.add_argument("--games", type=int, default=200, help="games against uct:1000")
+    parser.add_argument("--sims", type=int, default=200, help="simulations per move")
+    parser.add_argument("--positions", type=int, default=500, help="solver-labelled positions")
+    parser.add_argument("--cpu", type=int, default=None, help="pin the runs to this core")
+    args = parser.parse_args()
+    if args.cpu is not None:
+        if args.cpu not in os.sched_getaffinity(0):
+            raise SystemExit(f"error: core {args.cpu} is not available to this process")
+        os.sched_setaffinity(0, {args.cpu})  # Ray's processes, started below, inherit it
+    import torch
+
+    torch.set_num_threads(1)
+    args.root.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    for name in args.variants:
+        print(f"[{(time.time() - started) / 60:6.1f} min] {name}", file=sys.stderr, flush=True)
+        run_variant(name, args)
+    finished = [json.loads(p.read_text()) for p in sorted(args.root.glob("*/ablation.json"))]
+    write_result(RESULT_NAME, {"root": str(args.root), "variants": finished}, packages=("ray",))
+
+
+if __name__ == "__main__":
+    main()
