@@ -50,8 +50,8 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
         ["selfplay.search.forced_playouts_k=2.0"],
     ),
     "one_cycle": (
-        "one-cycle learning rate over 1,500 learner steps (peak 0.004)",
-        ["train.lr=0.004", "train.lr_schedule=[]", "train.lr_cycle_steps=1500"],
+        "one-cycle learning rate over 1,100 learner steps (about the run; peak 0.004)",
+        ["train.lr=0.004", "train.lr_schedule=[]", "train.lr_cycle_steps=1100"],
     ),
     "window_growth": (
         "replay window growing from 20,000 positions (KataGo)",
