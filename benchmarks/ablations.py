@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import threading
@@ -129,6 +130,34 @@ def score(stem: Path, sims: int, games: int, positions: list[dict[str, Any]]) ->
     }
 
 
+def score_interval(wins: int, draws: int, losses: int) -> tuple[float, float]:
+    """Mean game score (win 1, draw 1/2) and the half-width of its normal 95% interval."""
+    n = wins + draws + losses
+    mean = (wins + 0.5 * draws) / n
+    second = (wins + 0.25 * draws) / n
+    return mean, 1.96 * math.sqrt(max(second - mean * mean, 0.0) / n)
+
+
+def markdown_table(variants: list[dict[str, Any]]) -> str:
+    """The README's ablation table, baseline first."""
+    rows = sorted(variants, key=lambda v: (v["variant"] != "baseline", v["variant"]))
+    lines = [
+        "| variant | lever | positions/s | learner steps | vs uct:1000 (W-D-L) | score"
+        " | optimal moves |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for v in rows:
+        m = v["uct_1000"]
+        mean, half = score_interval(m["wins"], m["draws"], m["losses"])
+        share = v["optimal_move_share"]
+        lines.append(
+            f"| {v['variant']} | {v['lever']} | {v['positions_per_second']:.1f} | "
+            f"{v['learner_steps']:,} | {m['wins']}-{m['draws']}-{m['losses']} | "
+            f"{100 * mean:.1f}% +- {100 * half:.1f} | {100 * share:.1f}% |"
+        )
+    return "\n".join(lines)
+
+
 def run_variant(name: str, args: argparse.Namespace) -> dict[str, Any]:
     out = args.root / name
     done = out / "ablation.json"
@@ -161,7 +190,12 @@ def main() -> None:
     parser.add_argument("--sims", type=int, default=200, help="simulations per move")
     parser.add_argument("--positions", type=int, default=500, help="solver-labelled positions")
     parser.add_argument("--cpu", type=int, default=None, help="pin the runs to this core")
+    parser.add_argument("--table", action="store_true", help="print the finished table only")
     args = parser.parse_args()
+    if args.table:
+        finished = [json.loads(p.read_text()) for p in sorted(args.root.glob("*/ablation.json"))]
+        print(markdown_table(finished))
+        return
     if args.cpu is not None:
         if args.cpu not in os.sched_getaffinity(0):
             raise SystemExit(f"error: core {args.cpu} is not available to this process")
