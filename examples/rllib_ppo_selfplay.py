@@ -1,0 +1,63 @@
+"""PPO self-play on a ponder board game with RLlib, exported as ponder checkpoints.
+
+    python examples/rllib_ppo_selfplay.py --game connect_four --minutes 30 --out runs/ppo-c4
+    ponder pit runs/ppo-c4/checkpoints/ckpt_000000100@0 uct:1000 --games 100
+
+ponder's own policy/value network runs inside an RLlib RLModule (illegal moves masked), with
+league-style opponents: every --snapshot-every iterations a frozen copy joins, and the learner
+meets one in --league-share of its games (itself in the rest). Checkpoints are AlphaZero-format,
+so `CKPT@0` is the raw PPO policy and `CKPT@N` the same network guiding N simulations of search.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ponder.errors import PonderError
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--game", default="connect_four")
+    parser.add_argument("--minutes", type=float, default=30.0)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--blocks", type=int, default=5)
+    parser.add_argument("--channels", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=4000, help="env steps per iteration")
+    parser.add_argument("--snapshot-every", type=int, default=10)
+    parser.add_argument("--league-share", type=float, default=0.5)
+    parser.add_argument("--checkpoint-every", type=int, default=10)
+    parser.add_argument("--env-runners", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    from ponder.envs.registry import get_game, native_game_names
+    from ponder.selfplay import rllib_ppo
+
+    try:
+        if args.game not in native_game_names():
+            get_game(args.game)  # a one-line error for an unknown name
+            raise PonderError(f"{args.game}: the RLlib environment needs a numba-native game")
+        if not 0 <= args.league_share <= 1:
+            raise PonderError("--league-share must be between 0 and 1")
+        run = rllib_ppo.train(
+            args.game,
+            args.out,
+            args.minutes,
+            network={"blocks": args.blocks, "channels": args.channels},
+            seed=args.seed,
+            checkpoint_every=args.checkpoint_every,
+            snapshot_every=args.snapshot_every,
+            league_share=args.league_share,
+            batch_size=args.batch_size,
+            env_runners=args.env_runners,
+        )
+    except PonderError as exc:
+        sys.exit(f"error: {exc}")
+    for stem in run["checkpoints"][-1:]:
+        print(f"latest checkpoint: {stem}")
+
+
+if __name__ == "__main__":
+    main()
