@@ -20,6 +20,7 @@ import argparse
 import json
 import math
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -67,6 +68,10 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
         ["selfplay.fast_simulations=0", "selfplay.full_search_prob=1.0"],
     ),
 }
+# Not an AlphaZero lever: model-free PPO league self-play (RLlib) with the same network and the
+# same wall clock, scored the same way (its net guiding 200 simulations) and as a raw policy.
+PPO = "ppo_selfplay"
+PPO_LEVER = "RLlib PPO league self-play, same 5x64 network (not AlphaZero)"
 RESULT_NAME = "alphazero_ablations"
 
 
@@ -112,13 +117,14 @@ def score(stem: Path, sims: int, games: int, positions: list[dict[str, Any]]) ->
 
     compute = read_metadata(stem)["compute"]
     wall = compute["wall_seconds"]
+    positions = compute.get("selfplay_positions", compute.get("env_steps", 0))
     match = play_match("connect_four", f"{stem}@{sims}", "uct:1000", games, seed=0)
     return {
         "checkpoint": stem.name,
         "learner_steps": read_metadata(stem)["step"],
         "wall_minutes": round(wall / 60, 2),
-        "positions_per_second": round(compute["selfplay_positions"] / wall, 1),
-        "evaluations_per_second": round(compute["network_evaluations"] / wall, 1),
+        "positions_per_second": round(positions / wall, 1),
+        "evaluations_per_second": round(compute.get("network_evaluations", positions) / wall, 1),
         "compute": compute,
         "uct_1000": {
             "wins": match.wins,
@@ -158,15 +164,31 @@ def markdown_table(variants: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def train_ppo(out: Path, minutes: float) -> list[str]:
+    """PPO league self-play through examples/rllib_ppo_selfplay.py (5x64 net, as the config)."""
+    args = ["--game", "connect_four", "--minutes", str(minutes), "--out", str(out)]
+    script = Path(__file__).resolve().parent.parent / "examples" / "rllib_ppo_selfplay.py"
+    subprocess.run([sys.executable, str(script), *args], check=True, stdout=sys.stderr)
+    return ["python", "examples/rllib_ppo_selfplay.py", *args]
+
+
 def run_variant(name: str, args: argparse.Namespace) -> dict[str, Any]:
     out = args.root / name
     done = out / "ablation.json"
     if done.is_file():
         return json.loads(done.read_text())
-    description, overrides = VARIANTS[name]
+    description, overrides = VARIANTS.get(name, (PPO_LEVER, []))
     with LoadSampler() as load:
-        command = train(out, args.minutes, None, overrides)
+        command = (
+            train_ppo(out, args.minutes)
+            if name == PPO
+            else train(out, args.minutes, None, overrides)
+        )
     positions = labelled_positions(args.root, args.positions)
+    raw_policy = None
+    if name == PPO:
+        raw = score(last_checkpoint(out), 0, args.games, positions)
+        raw_policy = {k: raw[k] for k in ("uct_1000", "optimal_move_share")}
     result = {
         "variant": name,
         "lever": description,
@@ -177,13 +199,17 @@ def run_variant(name: str, args: argparse.Namespace) -> dict[str, Any]:
         "load_average_training": load.summary(),
         **score(last_checkpoint(out), args.sims, args.games, positions),
     }
+    if raw_policy is not None:
+        result["raw_policy"] = raw_policy
     done.write_text(json.dumps(result, indent=1))
     return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--variants", nargs="+", choices=sorted(VARIANTS), default=["baseline"])
+    parser.add_argument(
+        "--variants", nargs="+", choices=sorted([*VARIANTS, PPO]), default=["baseline"]
+    )
     parser.add_argument("--root", type=Path, default=Path("runs/ablations"))
     parser.add_argument("--minutes", type=float, default=30.0, help="training time per variant")
     parser.add_argument("--games", type=int, default=200, help="games against uct:1000")

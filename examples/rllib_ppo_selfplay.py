@@ -33,12 +33,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     from ponder.envs.registry import get_game, native_game_names
+    from ponder.rundir import RunDir
     from ponder.selfplay import rllib_ppo
 
     try:
         if args.game not in native_game_names():
             get_game(args.game)  # a one-line error for an unknown name
             raise PonderError(f"{args.game}: the RLlib environment needs a numba-native game")
+        RunDir.check_new(args.out, "ppo")  # empty or absent: never mixes two runs
         if not 0 <= args.league_share <= 1:
             raise PonderError("--league-share must be between 0 and 1")
         run = rllib_ppo.train(
