@@ -40,7 +40,9 @@ def main() -> None:
         if args.game not in native_game_names():
             get_game(args.game)  # a one-line error for an unknown name
             raise PonderError(f"{args.game}: the RLlib environment needs a numba-native game")
-        RunDir.check_new(args.out, "ppo")  # empty or absent: never mixes two runs
+        if args.out.is_dir() and any(args.out.iterdir()):  # never mix two runs' checkpoints
+            raise PonderError(f"--out {args.out} is not empty (PPO runs do not resume yet)")
+        RunDir.check_new(args.out, "ppo")
         if not 0 <= args.league_share <= 1:
             raise PonderError("--league-share must be between 0 and 1")
         run = rllib_ppo.train(
