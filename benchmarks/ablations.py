@@ -117,14 +117,14 @@ def score(stem: Path, sims: int, games: int, positions: list[dict[str, Any]]) ->
 
     compute = read_metadata(stem)["compute"]
     wall = compute["wall_seconds"]
-    positions = compute.get("selfplay_positions", compute.get("env_steps", 0))
+    generated = compute.get("selfplay_positions", compute.get("env_steps", 0))
     match = play_match("connect_four", f"{stem}@{sims}", "uct:1000", games, seed=0)
     return {
         "checkpoint": stem.name,
         "learner_steps": read_metadata(stem)["step"],
         "wall_minutes": round(wall / 60, 2),
-        "positions_per_second": round(positions / wall, 1),
-        "evaluations_per_second": round(compute.get("network_evaluations", positions) / wall, 1),
+        "positions_per_second": round(generated / wall, 1),
+        "evaluations_per_second": round(compute.get("network_evaluations", generated) / wall, 1),
         "compute": compute,
         "uct_1000": {
             "wins": match.wins,
