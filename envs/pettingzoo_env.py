@@ -1,4 +1,5 @@
-"""PettingZoo AEC environments for the native board games, shaped like PettingZoo's classic games:
+"""PettingZoo AEC environments for ponder's games (the numba-native board games and any
+two-player OpenSpiel game through the adapter), shaped like PettingZoo's classic games:
 agents "player_0" (moves first) and "player_1", observations `{"observation": planes,
 "action_mask": int8}`, and the result (+1, 0, -1) as rewards when the game ends.
 
@@ -44,22 +45,22 @@ class BoardGameAEC(AECEnv):
     def __init__(self, game: str | BoardGame, render_mode: str | None = None):
         super().__init__()
         self.game = get_game(game) if isinstance(game, str) else game
-        if getattr(self.game, "kind", None) != NATIVE:
-            raise PonderError(f"{self.game.name}: the PettingZoo env needs a numba-native game")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise PonderError(f"render_mode must be one of {self.metadata['render_modes']}")
         self.metadata = {**self.metadata, "name": f"ponder_{self.game.name}_v0"}
         self.render_mode = render_mode
         self.possible_agents = list(AGENTS)
+        # Native planes are 0/1; OpenSpiel's observation tensors are not bounded in general.
+        low, high = (0.0, 1.0) if getattr(self.game, "kind", None) == NATIVE else (-np.inf, np.inf)
         observation_space = spaces.Dict(
             {
-                "observation": spaces.Box(0.0, 1.0, self.game.obs_shape, dtype=np.float32),
+                "observation": spaces.Box(low, high, self.game.obs_shape, dtype=np.float32),
                 "action_mask": spaces.Box(0, 1, (self.game.num_actions,), dtype=np.int8),
             }
         )
         self.observation_spaces = dict.fromkeys(AGENTS, observation_space)
         self.action_spaces = dict.fromkeys(AGENTS, spaces.Discrete(self.game.num_actions))
-        self._state = np.zeros(self.game.state_len, dtype=self.game.state_dtype)
+        self._state = self.game.new_states(1)[0]  # a state row, or a pyspiel.State
         self._mask = np.zeros(self.game.num_actions, dtype=np.bool_)
 
     def observation_space(self, agent: str) -> spaces.Space:
@@ -79,7 +80,7 @@ class BoardGameAEC(AECEnv):
 
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> None:
         # The games are deterministic; `seed` is accepted for the API and has nothing to seed.
-        self.game.init(self._state)
+        self._state = self.game.new_states(1)[0]
         self.agents = list(AGENTS)
         self.rewards = dict.fromkeys(AGENTS, 0.0)
         self._cumulative_rewards = dict.fromkeys(AGENTS, 0.0)
@@ -103,9 +104,12 @@ class BoardGameAEC(AECEnv):
         if done:
             self.rewards = {AGENTS[0]: float(result), AGENTS[1]: -float(result)}
             self.terminations = dict.fromkeys(AGENTS, True)
-        # A finished game's to_play is whoever would be next, so both agents get their turn to
-        # collect the result (PettingZoo's dead step) in the usual order.
-        self.agent_selection = AGENTS[self.game.to_play(self._state)]
+        # When the game ends the other agent goes next, and both collect the result with
+        # PettingZoo's dead step (a finished OpenSpiel game has no player to move).
+        if done:
+            self.agent_selection = AGENTS[1 - AGENTS.index(agent)]
+        else:
+            self.agent_selection = AGENTS[self.game.to_play(self._state)]
         self._accumulate_rewards()
         if self.render_mode == "human":
             self.render()

@@ -1,4 +1,5 @@
-"""ponder's native board games as RLlib multi-agent environments (RLlib's new API stack).
+"""ponder's games as RLlib multi-agent environments (RLlib's new API stack): the numba-native
+board games and, through the adapter, any two-player OpenSpiel game.
 
     from ray.tune.registry import register_env
     from ponder.selfplay.rllib_env import ENV_NAME, BoardGameMultiAgentEnv
@@ -30,16 +31,17 @@ ENV_NAME = "ponder_board_game"
 
 
 class BoardGameMultiAgentEnv(PettingZooEnv):
-    """`env_config`: {"game": a native game name (default connect_four)}."""
+    """`env_config`: {"game": a ponder game name (default connect_four)}."""
 
     def __init__(self, env_config: dict[str, Any] | None = None):
         config = dict(env_config or {})
         self.game_name = str(config.get("game", "connect_four"))
         super().__init__(pettingzoo_env(self.game_name))
         game = self.env.unwrapped.game
+        planes = self.env.observation_space(self.possible_agents[0])["observation"]
         space = spaces.Dict(
             {
-                "observations": spaces.Box(0.0, 1.0, game.obs_shape, dtype=np.float32),
+                "observations": planes,
                 "action_mask": spaces.Box(0.0, 1.0, (game.num_actions,), dtype=np.float32),
             }
         )

@@ -12,7 +12,7 @@ from ponder.envs.registry import get_game, native_game_names
 from ponder.selfplay.rllib_env import BoardGameMultiAgentEnv
 
 
-@pytest.mark.parametrize("name", native_game_names())
+@pytest.mark.parametrize("name", [*native_game_names(), "openspiel:breakthrough"])
 def test_passes_rllibs_environment_check(name: str) -> None:
     check_multiagent_environments(BoardGameMultiAgentEnv({"game": name}))
 
@@ -32,7 +32,7 @@ def play_random_game(env: BoardGameMultiAgentEnv, rng: np.random.Generator):
             return moves, rewards, terminateds
 
 
-@pytest.mark.parametrize("name", ["tic_tac_toe", "connect_four"])
+@pytest.mark.parametrize("name", ["tic_tac_toe", "connect_four", "openspiel:tic_tac_toe"])
 def test_random_games_end_with_the_games_result(name: str) -> None:
     env = BoardGameMultiAgentEnv({"game": name})
     game = get_game(name)
