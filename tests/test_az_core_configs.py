@@ -82,9 +82,9 @@ def test_ablation_variants_are_valid_configs() -> None:
     import sys
 
     sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
-    from ablations import VARIANTS
+    from ablations import BASE, VARIANTS
 
     base = Path(__file__).parent.parent / "configs" / "connect_four.yaml"
     for name, (_, overrides) in VARIANTS.items():
-        cfg = load_config(AZConfig, base, overrides)
+        cfg = load_config(AZConfig, base, [*BASE, *overrides])
         assert cfg.game == "connect_four", name
