@@ -122,13 +122,14 @@ def score(stem: Path, sims: int, games: int, positions: list[dict[str, Any]]) ->
     from ponder.arena.match import play_match
     from ponder.checkpoint import read_metadata
 
-    compute = read_metadata(stem)["compute"]
+    meta = read_metadata(stem)
+    compute = meta["compute"]
     wall = compute["wall_seconds"]
     generated = compute.get("selfplay_positions", compute.get("env_steps", 0))
     match = play_match("connect_four", f"{stem}@{sims}", "uct:1000", games, seed=0)
     return {
         "checkpoint": stem.name,
-        "learner_steps": read_metadata(stem)["step"],
+        "learner_steps": meta["step"],
         "wall_minutes": round(wall / 60, 2),
         "positions_per_second": round(generated / wall, 1),
         "evaluations_per_second": round(compute.get("network_evaluations", generated) / wall, 1),
