@@ -15,6 +15,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -54,6 +55,35 @@ def gpu_names() -> list[str]:
 def load_average_1m() -> float | None:
     """The 1-minute load average; other work on the machine skews timings."""
     return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+
+
+class LoadSampler:
+    """The 1-minute load average every 30 s while training runs (the figures' context)."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(30.0):
+            self.samples.append(load_average_1m() or 0.0)
+
+    def __enter__(self) -> LoadSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def summary(self) -> dict[str, float | None]:
+        if not self.samples:
+            return {"mean": None, "max": None}
+        return {
+            "mean": round(sum(self.samples) / len(self.samples), 2),
+            "max": round(max(self.samples), 2),
+        }
 
 
 def machine_info() -> dict[str, Any]:

@@ -22,13 +22,12 @@ import math
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import load_average_1m, write_result
+from _common import LoadSampler, write_result
 from alphazero import labelled_positions, optimal_share, train
 
 # Every variant starts from configs/connect_four.yaml with the levers this table led it to
@@ -80,35 +79,6 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
 PPO = "ppo_selfplay"
 PPO_LEVER = "RLlib PPO league self-play, same 5x64 network (not AlphaZero)"
 RESULT_NAME = "alphazero_ablations"
-
-
-class LoadSampler:
-    """The 1-minute load average every 30 s while training runs (the figures' context)."""
-
-    def __init__(self) -> None:
-        self.samples: list[float] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.wait(30.0):
-            self.samples.append(load_average_1m() or 0.0)
-
-    def __enter__(self) -> LoadSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def summary(self) -> dict[str, float | None]:
-        if not self.samples:
-            return {"mean": None, "max": None}
-        return {
-            "mean": round(sum(self.samples) / len(self.samples), 2),
-            "max": round(max(self.samples), 2),
-        }
 
 
 def last_checkpoint(out: Path) -> Path:

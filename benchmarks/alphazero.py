@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS_DIR, write_result
+from _common import RESULTS_DIR, LoadSampler, cpu_model, write_result
 
 ROOT = Path(__file__).resolve().parent.parent
 GAME = "connect_four"
@@ -76,8 +76,26 @@ def train(out: Path, minutes: float, workers: int | None, extra: list[str]) -> l
         args += ["--set", item]
     command = ponder_cli(*args)
     # Training's progress lines go to stderr so that stdout stays the JSON result.
-    subprocess.run(command, check=True, stdout=sys.stderr)
-    return ["ponder", *args]
+    with LoadSampler() as load:
+        subprocess.run(command, check=True, stdout=sys.stderr)
+    # The recorded command names the config as the repository does, not as this machine does.
+    shown = [a.replace(str(ROOT) + "/", "") for a in args]
+    record_training(out, ["ponder", *shown], load.summary())
+    return ["ponder", *shown]
+
+
+def record_training(out: Path, command: list[str], load: dict[str, float | None]) -> None:
+    """Append one training call (command, CPU, load average while it ran) to the run's record,
+    so that an evaluation-only call (`--skip-training`) still reports how the run was made."""
+    path = out / "benchmark_training.json"
+    calls = json.loads(path.read_text()) if path.is_file() else []
+    calls.append({"command": command, "cpu": cpu_model(), "load_average_training": load})
+    path.write_text(json.dumps(calls, indent=1))
+
+
+def training_record(out: Path) -> list[dict[str, Any]]:
+    path = out / "benchmark_training.json"
+    return json.loads(path.read_text()) if path.is_file() else []
 
 
 def checkpoint_points(out: Path, points: int) -> list[tuple[int, Path]]:
@@ -233,9 +251,9 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(1)  # small batches: extra threads only contend on a busy machine
-    command = None
     if not args.skip_training:
-        command = train(args.out, args.minutes, args.workers, extra)
+        train(args.out, args.minutes, args.workers, extra)
+    calls = training_record(args.out)
     cache_path = args.out / "benchmark_eval.json"
     cache = json.loads(cache_path.read_text()) if cache_path.is_file() else {}
     positions = labelled_positions(args.out, args.positions)
@@ -255,7 +273,8 @@ def main() -> None:
     results = {
         "game": GAME,
         "run": str(args.out),
-        "training_command": command,
+        "training_command": calls[0]["command"] if calls else None,
+        "training_calls": calls,
         "player_simulations": args.sims,
         "games_per_opponent": args.games,
         "labelled_positions": len(positions),

@@ -90,6 +90,17 @@ def test_forced_playouts_give_every_visited_root_child_its_share() -> None:
     assert result.visits.min(axis=1).mean() >= plain.visits.min(axis=1).mean()
 
 
+def test_players_do_not_force_playouts() -> None:
+    """A run's search settings reach its checkpoint players, but forced playouts are
+    self-play exploration: a player spends every visit on its own choice."""
+    from ponder.agents.alphazero.player import AlphaZeroPlayer
+
+    search = SearchConfig(forced_playouts_k=2.0, c_puct_init=1.7)
+    player = AlphaZeroPlayer(UniformEvaluator(), 50, 0.0, "test@50", search=search)
+    assert player.search_config.forced_playouts_k == 0.0
+    assert player.search_config.c_puct_init == 1.7
+
+
 def test_forced_playouts_refuse_a_gumbel_root() -> None:
     with pytest.raises(ValidationError, match="forced_playouts_k"):
         SearchConfig(gumbel=True, forced_playouts_k=2.0)

@@ -129,6 +129,9 @@ class AlphaZeroPlayer:
                 "root_noise": False,
                 "temperature": temperature,
                 "tree_reuse": self.budget is not None,
+                # Forced playouts explore for self-play's sake; a player spends every visit on
+                # its own choice (KataGo forces them in self-play only).
+                "forced_playouts_k": 0.0,
                 # A Gumbel root samples its candidate moves; at temperature 0 play the best.
                 "gumbel_scale": base.gumbel_scale if temperature > 0 else 0.0,
             }
