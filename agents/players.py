@@ -23,21 +23,6 @@ class HumanQuit(Exception):  # noqa: N818 (a request to stop, not an error)
     """The human typed `quit` (or closed the input): the game stops, it is not an error."""
 
 
-def move_to_text(game: Any, action: int, state: Any = None) -> str:
-    """A move in the game's notation. OpenSpiel notations depend on the position (chess), so
-    those games get the state the move is played from."""
-    if getattr(game, "kind", "native") == "openspiel":
-        return game.action_to_string(int(action), state)
-    return game.action_to_string(int(action))
-
-
-def text_to_move(game: Any, text: str, state: Any = None) -> int:
-    """Inverse of `move_to_text`; raises ValueError on text that names no move."""
-    if getattr(game, "kind", "native") == "openspiel":
-        return int(game.string_to_action(text, state))
-    return int(game.string_to_action(text))
-
-
 def legal_mask_of(game: Any, state: Any) -> np.ndarray:
     mask = np.zeros(game.num_actions, dtype=np.bool_)
     game.legal_mask(state, mask)
@@ -221,13 +206,10 @@ class OpenSpielMCTSPlayer:
 
 def spiel_twin(game: Any, spec: str) -> Any:
     """The pyspiel game with the same action ids as `game`, or a one-line error."""
-    import pyspiel
-
-    if getattr(game, "kind", "native") == "openspiel":
-        return game.spiel_game
-    if not game.openspiel_name:
+    twin = game.spiel_twin()
+    if twin is None:
         raise PonderError(f"player {spec!r}: {game.name} has no OpenSpiel twin")
-    return pyspiel.load_game(game.openspiel_name)
+    return twin
 
 
 class HumanPlayer:
@@ -259,7 +241,7 @@ class HumanPlayer:
     def _ask(self, state: Any) -> int:
         game = self._game
         legal = np.flatnonzero(legal_mask_of(game, state))
-        examples = ", ".join(move_to_text(game, a, state) for a in legal[:8])
+        examples = ", ".join(game.action_to_string(a, state) for a in legal[:8])
         more = ", ..." if len(legal) > 8 else ""
         self._write(game.render(state))
         while True:
@@ -272,7 +254,7 @@ class HumanPlayer:
             if not text:
                 continue
             try:
-                action = text_to_move(game, text, state)
+                action = game.string_to_action(text, state)
             except ValueError as exc:
                 self._write(f"  {exc}")
                 continue

@@ -38,9 +38,7 @@ def board_text(game: Any, state: Any, last: int | None = None) -> Text:
             out.append(" ")
         out.append("\n")
     if layout == "columns":
-        from ponder.agents.players import move_to_text
-
-        out.append(" ".join(move_to_text(game, c) for c in range(w)), style="dim")
+        out.append(" ".join(game.action_to_string(c) for c in range(w)), style="dim")
     return out
 
 

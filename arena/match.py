@@ -97,8 +97,6 @@ def top_moves(
     """The mover's most visited moves (or most likely, without visits) with their statistics;
     the `played` move is added last when ties or a sampled move leave it out of the first
     `count`, so a viewer can always show the statistics of the move that was made."""
-    from ponder.agents.players import move_to_text
-
     key = info.visits if info.visits is not None else info.prior
     if key is None:
         return []
@@ -108,7 +106,7 @@ def top_moves(
         order.append(int(played))
     out = []
     for a in order:
-        entry: dict[str, Any] = {"move": move_to_text(game, a, state), "action": a}
+        entry: dict[str, Any] = {"move": game.action_to_string(a, state), "action": a}
         for name in ("visits", "q", "prior"):
             values = getattr(info, name)
             if values is not None:
@@ -147,7 +145,7 @@ def play_games(
     """Play `setups` as one batch. A and B are started for the batch with seeds derived from
     `seed`; `record` keeps each move's top-move statistics; `on_move` sees every move."""
     check_seed(seed)
-    from ponder.agents.players import legal_mask_of, move_to_text
+    from ponder.agents.players import legal_mask_of
 
     if player_a is player_b:
         raise ValueError(
@@ -232,8 +230,8 @@ def play_games(
                             entry["value"] = round(value, 4)
                         stats[i].append(entry)  # type: ignore[union-attr]
                     if on_move is not None:
-                        text = move_to_text(game, action, state)
-                        before = game.clone(state) if hasattr(game, "clone") else state.copy()
+                        text = game.action_to_string(action, state)
+                        before = game.clone(state)
                         on_move(
                             MoveEvent(
                                 i,

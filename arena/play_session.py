@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ponder.agents.players import QUIT_WORDS, legal_mask_of, move_to_text, text_to_move
+from ponder.agents.players import QUIT_WORDS, legal_mask_of
 from ponder.errors import PonderError
 
 HELP = "moves in the game's notation; hint | undo | sims N | quit"
@@ -98,7 +98,7 @@ class PlaySession:
             else:
                 action, _ = self._bot_search()
                 side = "first" if self.you == 1 else "second"
-                text = move_to_text(game, action, self.state)
+                text = game.action_to_string(action, self.state)
                 self.write(f"{self.bot.spec} ({side}) plays {text}")
             game.play(self.state, action)
             self.history.append(action)
@@ -110,7 +110,7 @@ class PlaySession:
         self.write(game.render(self.state))
         while True:
             legal = np.flatnonzero(legal_mask_of(game, self.state))
-            examples = ", ".join(move_to_text(game, a, self.state) for a in legal[:8])
+            examples = ", ".join(game.action_to_string(a, self.state) for a in legal[:8])
             more = ", ..." if len(legal) > 8 else ""
             try:
                 text = self.read(f"your move ({examples}{more}; hint, undo, sims N, quit): ")
@@ -133,7 +133,7 @@ class PlaySession:
                 self._set_budget(word.split()[1:])
             else:
                 try:
-                    action = text_to_move(game, text, self.state)
+                    action = game.string_to_action(text, self.state)
                 except ValueError as exc:
                     self.write(f"  {exc}")
                     continue

@@ -24,12 +24,10 @@ from ponder.errors import PonderError
 
 def move_texts(game: Any, moves: Sequence[int]) -> list[str]:
     """Every move in notation, replayed so position-dependent notations come out right."""
-    from ponder.agents.players import move_to_text
-
     state = replay(game, ())
     out = []
     for action in moves:
-        out.append(move_to_text(game, action, state))
+        out.append(game.action_to_string(action, state))
         game.play(state, int(action))
     return out
 
@@ -85,7 +83,7 @@ def read_records(path: str | Path) -> list[dict[str, Any]]:
 
 def sgf_kind(game: Any) -> str | None:
     """'hex' or 'go' when the game has an SGF form, else None."""
-    short = (getattr(game, "openspiel_name", None) or "").split("(", 1)[0]
+    short = (game.openspiel_name or "").split("(", 1)[0]
     if game.name.startswith("hex_") or short == "hex":
         return "hex"
     if short == "go":
@@ -117,8 +115,8 @@ def sgf_game(match: MatchResult, g: GameResult, game: Any) -> str:
     )
     result = {1.0: "B+", -1.0: "W+"}.get(g.outcome, "0")
     komi = ""
-    if kind == "go" and hasattr(game, "spiel_game"):
-        komi = f"KM[{game.spiel_game.get_parameters().get('komi', 7.5)}]"
+    if kind == "go":
+        komi = f"KM[{game.spiel_twin().get_parameters().get('komi', 7.5)}]"
     header = (
         f"FF[4]GM[{11 if kind == 'hex' else 1}]SZ[{size}]{komi}CA[UTF-8]AP[ponder]"
         f"PB[{_sgf_text(first)}]PW[{_sgf_text(second)}]RE[{result}]"

@@ -72,16 +72,14 @@ def _search_entry(stat: dict[str, Any], mover: int) -> dict[str, Any]:
 
 def _cell_names(game: Any) -> list[str]:
     """Each cell's name in the game's notation (each column's, for a drop board)."""
-    from ponder.agents.players import move_to_text
-
     h, w = (int(x) for x in game.board_shape)
     count = w if game.layout == "columns" else h * w
-    return [move_to_text(game, a) for a in range(min(count, game.num_actions))]
+    return [game.action_to_string(a) for a in range(min(count, game.num_actions))]
 
 
 def game_data(record: dict[str, Any], number: int = 0) -> dict[str, Any]:
     """What the page needs to show one game record."""
-    from ponder.agents.players import legal_mask_of, move_to_text
+    from ponder.agents.players import legal_mask_of
     from ponder.arena.openings import replay
     from ponder.envs.registry import get_game
 
@@ -102,7 +100,7 @@ def game_data(record: dict[str, Any], number: int = 0) -> dict[str, Any]:
         if not (0 <= action < game.num_actions and legal_mask_of(game, state)[action]):
             raise PonderError(f"record {number}: move {ply + 1} ({action}) is illegal there")
         movers.append(int(game.to_play(state)))
-        notation.append(move_to_text(game, action, state))
+        notation.append(game.action_to_string(action, state))
         game.play(state, action)
     search: list[dict[str, Any] | None] = [None] * len(moves)
     for stat in record.get("search") or []:

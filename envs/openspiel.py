@@ -1,13 +1,14 @@
 """The generic path: any two-player, zero-sum, perfect-information, deterministic, sequential
 OpenSpiel game behind the same field names as a native `BoardGame`.
 
-Search, self-play and the arena read `name`, `num_actions`, `obs_shape`, `max_moves` and call
-`legal_mask`, `play`, `to_play`, `encode` ... on either kind of game. The differences, which
-callers check through `kind == "openspiel"`:
+Both kinds satisfy the `Game` contract (envs/game.py), so search, self-play, the arena and the
+CLI call `new_states`, `reset_row`, `batch_with`, `clone`, `legal_mask`, `play`, `to_play`,
+`encode`, `action_to_string` ... without asking which kind they hold; only search's state
+backends (search/backends.py) do. What differs underneath:
 - A state is a `pyspiel.State` object, not a row of a NumPy array, and the functions are plain
   Python (no numba): this path is for breadth, the native games are for speed.
-- `init()` takes no argument and returns a new initial state (native: `init(row)` fills a row);
-  `clone(state)` copies one. `new_states(batch)` returns an object array of states.
+- `init()` takes no argument and returns a new initial state (native: `init(row)` fills a row,
+  which is why callers use `reset_row`). `new_states(batch)` returns an object array of states.
 - `encode` writes OpenSpiel's observation tensor for the player to move. Many OpenSpiel games
   encode absolute colours (often with a to-play plane) rather than the mover's view.
 - Symmetry tables hold only the identity: OpenSpiel does not describe a game's symmetries.
@@ -186,12 +187,24 @@ class OpenSpielGame:
         except Exception as exc:  # pyspiel.SpielError: OpenSpiel could not parse it
             raise ValueError(f"not a move of {self.openspiel_name}: {text!r}") from exc
 
-    # --- batch helpers with the same names as BoardGame's ---
+    # --- batch helpers of the `Game` contract ---
     def new_states(self, batch: int) -> np.ndarray:
         states = np.empty(batch, dtype=object)
         for i in range(batch):
             states[i] = self.init()
         return states
+
+    def reset_row(self, states: Any, row: int) -> None:
+        states[row] = self.init()
+
+    def batch_with(self, size: int, rows: np.ndarray, states: Any) -> np.ndarray:
+        full = self.new_states(size)
+        for state, row in zip(states, rows, strict=True):
+            full[row] = state
+        return full
+
+    def spiel_twin(self) -> Any:
+        return self.spiel_game
 
     def legal_actions(self, state: Any) -> np.ndarray:
         return np.asarray(state.legal_actions(), dtype=np.int64)

@@ -17,13 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
 from ponder.envs.board.base import BoardGame
-from ponder.envs.jit_cache import njit_closure
+from ponder.envs.jit_cache import njit_cached, njit_closure
 
 
-@njit(cache=True)
+@njit_cached
 def seed_numba_rng(seed):
     """Seed the generator that `np.random` calls inside jitted code use (this thread's)."""
     np.random.seed(seed)

@@ -7,11 +7,11 @@ This package knows nothing of torch or Ray: evaluators are plain callables.
 Modules: `config` (SearchConfig), `mcts` (BatchedMCTS, the step driver), `uct` (UCTRollout),
 `evaluators`, `result` (SearchResult), `layout` (the tree arrays), `tree` (selection, backup,
 reuse: the numba core), `gumbel` (the Gumbel root), `kernels` (per-game numba kernels),
+`backends` (the one place that tells native games from OpenSpiel ones) with
 `native_backend` and `openspiel_backend` (where positions live), `rng` (per-row streams).
 
-Numba's disk cache checks only the file of each plain cached function (the per-game kernels key
-theirs by every file of this package and of the game's package); after editing `layout.py`,
-`rng.py` or `gumbel.py`, delete `search/__pycache__` so the plain helpers inlining them recompile.
+Kernels cache to disk through `ponder.envs.jit_cache`, whose keys cover the source of every
+folder a kernel reaches: an edit to `layout.py`, `rng.py` or a game recompiles what it touches.
 """
 
 from ponder.search.config import SearchConfig

@@ -19,8 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ponder.envs.board.base import OPENSPIEL
-from ponder.envs.playout import seed_numba_rng
+from ponder.search.backends import rollout_values
 
 Evaluator = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -57,9 +56,9 @@ class UniformEvaluator:
 class RolloutEvaluator:
     """Uniform priors and the mean result of `rollouts` uniformly random playouts.
 
-    Native games play out in numba (`ponder.envs.playout`, seeded here); OpenSpiel games play
-    out in Python on cloned states, through the game's own interface. Needs positions, so it
-    only works through `evaluate_states` (BatchedMCTS and UCTRollout call that).
+    Native games play out in numba, OpenSpiel games in Python on cloned states; the state
+    backend picks (`backends.rollout_values`). Needs positions, so it only works through
+    `evaluate_states` (BatchedMCTS and UCTRollout call that).
     """
 
     def __init__(self, game: Any, rollouts: int = 1, seed: int = 0):
@@ -67,15 +66,7 @@ class RolloutEvaluator:
             raise ValueError(f"rollouts must be at least 1, got {rollouts}")
         self.game = game
         self.rollouts = int(rollouts)
-        self.native = game.kind != OPENSPIEL
-        self._rng = np.random.default_rng(seed)
-        if self.native:
-            from ponder.search.kernels import rollout_kernel
-
-            self._kernel = rollout_kernel(game)
-            self._mask = np.zeros(game.num_actions, dtype=np.bool_)
-            self._row = np.zeros(game.state_len, dtype=game.state_dtype)
-            seed_numba_rng(seed)
+        self._values = rollout_values(game, self.rollouts, seed)
 
     def __call__(self, planes: np.ndarray, legal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raise TypeError(
@@ -87,25 +78,5 @@ class RolloutEvaluator:
         self, states: np.ndarray | Sequence[Any], legal: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         values = np.zeros(len(legal), dtype=np.float32)
-        if self.native:
-            self._kernel(np.asarray(states), self.rollouts, values, self._row, self._mask)
-        else:
-            for i, state in enumerate(states):
-                values[i] = self._spiel_value(state)
+        self._values(states, values)
         return uniform_priors(legal), values
-
-    def _spiel_value(self, state: Any) -> float:
-        """Mean outcome of random playouts through the game's Python interface."""
-        game = self.game
-        mover = game.to_play(state)
-        mask = np.zeros(game.num_actions, dtype=np.bool_)
-        total = 0.0
-        for _ in range(self.rollouts):
-            sim = game.clone(state)
-            done, outcome = game.is_terminal(sim), 0.0
-            while not done:
-                game.legal_mask(sim, mask)
-                legal = np.flatnonzero(mask)
-                done, outcome = game.play(sim, int(legal[self._rng.integers(len(legal))]))
-            total += outcome if mover == 0 else -outcome
-        return total / self.rollouts

@@ -29,8 +29,8 @@ import functools
 import math
 
 import numpy as np
-from numba import njit
 
+from ponder.envs.jit_cache import njit_cached
 from ponder.search.layout import (
     E_CHILD,
     E_INFLIGHT,
@@ -69,7 +69,7 @@ def considered_visit_table(max_considered: int, num_simulations: int) -> np.ndar
     return table
 
 
-@njit(cache=True, inline="always")
+@njit_cached(inline="always")
 def completed_q(tree, b, node, virtual_loss, out_q):
     """Fill `out_q[a]` for the legal actions of `node` with the completed Q (node mover's view);
     returns max_a N(a). In-flight descents count as visits that lost `virtual_loss` each."""
@@ -104,7 +104,7 @@ def completed_q(tree, b, node, virtual_loss, out_q):
     return max_n
 
 
-@njit(cache=True, inline="always")
+@njit_cached(inline="always")
 def sigma(tree, b, node, q, max_n, c_visit, c_scale):
     """In place: q -> sigma(q) over the legal actions (min-max rescaled first)."""
     num_actions = tree.edges_i.shape[2]
@@ -120,12 +120,12 @@ def sigma(tree, b, node, q, max_n, c_visit, c_scale):
             q[a] = scale * (q[a] - lo) / span
 
 
-@njit(cache=True, inline="always")
+@njit_cached(inline="always")
 def log_prior(p):
     return math.log(max(p, 1e-30))
 
 
-@njit(cache=True, inline="always")
+@njit_cached(inline="always")
 def improved_policy(tree, b, node, virtual_loss, c_visit, c_scale, out):
     """out[a] = softmax(logits + sigma(completed q)) over the legal actions, 0 elsewhere."""
     num_actions = tree.edges_i.shape[2]
@@ -147,7 +147,7 @@ def improved_policy(tree, b, node, virtual_loss, c_visit, c_scale, out):
         out[a] /= total
 
 
-@njit(cache=True, _nrt=False)
+@njit_cached(_nrt=False)
 def interior_action(tree, b, node, virtual_loss, c_visit, c_scale, scratch):
     """The paper's deterministic non-root selection: argmax improved_pi - N / (1 + sum N)."""
     num_actions = tree.edges_i.shape[2]
@@ -167,7 +167,7 @@ def interior_action(tree, b, node, virtual_loss, c_visit, c_scale, scratch):
     return best_a
 
 
-@njit(cache=True, inline="always")
+@njit_cached(inline="always")
 def _root_scores(tree, root, b, virtual_loss, c_visit, c_scale, scratch):
     """scratch[a] = g(a) + logits(a) + sigma(completed q)(a) at the root of tree b."""
     num_actions = tree.edges_i.shape[2]
@@ -178,7 +178,7 @@ def _root_scores(tree, root, b, virtual_loss, c_visit, c_scale, scratch):
             scratch[a] += root.gumbel[b, a] + log_prior(tree.edges_f[b, 0, a, E_PRIOR])
 
 
-@njit(cache=True, _nrt=False)
+@njit_cached(_nrt=False)
 def root_action(tree, root, b, virtual_loss, c_visit, c_scale, scratch):
     """Sequential halving as a schedule: among the considered actions whose visits in this
     search equal the schedule's next entry, the best by g + logits + sigma(q)."""
@@ -222,7 +222,7 @@ def root_action(tree, root, b, virtual_loss, c_visit, c_scale, scratch):
     return best_a
 
 
-@njit(cache=True, inline="always")
+@njit_cached(inline="always")
 def final_action(tree, root, b, c_visit, c_scale, scratch):
     """The survivor of sequential halving: among the considered actions with the most visits
     in this search, the best by g + logits + sigma(q)."""
@@ -242,7 +242,7 @@ def final_action(tree, root, b, c_visit, c_scale, scratch):
     return best_a
 
 
-@njit(cache=True, inline="always")
+@njit_cached(inline="always")
 def gumbel_select(tree, root, b, node, params, scratch, rng):
     vl, c_visit, c_scale = params.virtual_loss, params.c_visit, params.c_scale
     if node == 0:
@@ -250,7 +250,7 @@ def gumbel_select(tree, root, b, node, params, scratch, rng):
     return interior_action(tree, b, node, vl, c_visit, c_scale, scratch)
 
 
-@njit(cache=True)
+@njit_cached
 def write_gumbel_results(tree, root, params, active, scratch, action, policy):
     """Gumbel outputs on top of `write_results`: the completed-Q improved policy as the
     training target, and the survivor of sequential halving as the move."""

@@ -16,10 +16,8 @@ import functools
 from collections.abc import Callable
 from typing import NamedTuple
 
-from numba import njit
-
 from ponder.envs.board.base import BoardGame
-from ponder.envs.jit_cache import njit_closure
+from ponder.envs.jit_cache import njit_cached, njit_closure
 from ponder.envs.playout import make_random_playout
 from ponder.search import tree as tree_ops
 from ponder.search.layout import EXPANDED, MODE_UCT, N_ACTION, N_PARENT, N_PLAYER, N_STATUS
@@ -31,7 +29,7 @@ class NativeKernels(NamedTuple):
     encode_leaves: Callable
 
 
-@njit(cache=True)
+@njit_cached
 def drop_stale_roots(tree, node_state, states, active):
     """Forget a row's tree when its root is not the position asked about (the caller played
     moves without `advance`), so a search always searches the position it is given."""

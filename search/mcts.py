@@ -30,10 +30,10 @@ from typing import Any
 
 import numpy as np
 
-from ponder.envs.board.base import OPENSPIEL
 from ponder.errors import PonderError
 from ponder.search import rng as rng_mod
 from ponder.search import tree as tree_ops
+from ponder.search.backends import make_backend
 from ponder.search.config import SearchConfig
 from ponder.search.evaluators import Evaluator
 from ponder.search.gumbel import considered_visit_table, write_gumbel_results
@@ -51,18 +51,6 @@ from ponder.search.result import SearchResult, empty_result
 
 class SearchCapacityError(RuntimeError):
     """A tree ran out of nodes during a search (a bug if it ever escapes the capacity checks)."""
-
-
-def make_backend(
-    game: Any, mode: int, batch: int, capacity: int, max_leaves: int, planes: bool
-) -> Any:
-    if game.kind == OPENSPIEL:
-        from ponder.search.openspiel_backend import OpenSpielBackend
-
-        return OpenSpielBackend(game, mode, batch, capacity, max_leaves, planes)
-    from ponder.search.native_backend import NativeBackend
-
-    return NativeBackend(game, mode, batch, capacity, max_leaves, planes)
 
 
 def search_params(config: SearchConfig) -> Params:

@@ -1,5 +1,6 @@
 """State backend for native games: positions are rows of one array per tree, and every
-transition runs inside the per-game numba kernels (`kernels.py`)."""
+transition runs inside the per-game numba kernels (`kernels.py`); also the native fast paths
+of random rollouts and of whole-search UCT (chosen by `backends.py`)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,13 @@ from typing import Any
 import numpy as np
 
 from ponder.envs.board.base import BoardGame
-from ponder.search.kernels import drop_stale_roots, native_kernels
-from ponder.search.layout import Leaves, Tree
+from ponder.envs.playout import seed_numba_rng
+from ponder.search import rng as rng_mod
+from ponder.search import tree as tree_ops
+from ponder.search.kernels import drop_stale_roots, native_kernels, rollout_kernel, uct_kernel
+from ponder.search.layout import Leaves, Tree, new_root_info, new_tree
+from ponder.search.mcts import SearchCapacityError
+from ponder.search.result import SearchResult, empty_result
 
 
 class NativeBackend:
@@ -87,3 +93,88 @@ class NativeBackend:
 
     def reset(self, rows: np.ndarray) -> None:
         """Dropped trees leave their rows to be overwritten."""
+
+
+def native_rollouts(game: BoardGame, rollouts: int, seed: int) -> Any:
+    """`values(states, out)`: the mean of `rollouts` random playouts from each state row, in
+    one numba call (numba's own generator, seeded here)."""
+    kernel = rollout_kernel(game)
+    mask = np.zeros(game.num_actions, dtype=np.bool_)
+    row = np.zeros(game.state_len, dtype=game.state_dtype)
+    seed_numba_rng(seed)
+
+    def values(states: Any, out: np.ndarray) -> None:
+        kernel(np.asarray(states), rollouts, out, row, mask)
+
+    return values
+
+
+class NativeUCT:
+    """Whole-search UCT with random rollouts: all B trees and N simulations in one numba call
+    (classic UCT needs no evaluator, so nothing crosses back to Python during a search)."""
+
+    def __init__(
+        self, game: BoardGame, batch: int, simulations: int, rollouts: int, params: Any, seed: int
+    ):
+        self.game = game
+        self.batch = batch
+        self.simulations = simulations
+        self.rollouts = rollouts
+        self.params = params
+        num_actions = game.num_actions
+        self._kernel = uct_kernel(game)
+        self.tree = new_tree(batch, simulations + 1, num_actions)
+        self._node_state = np.zeros(
+            (batch, simulations + 1, game.state_len), dtype=game.state_dtype
+        )
+        self._root = new_root_info(batch, num_actions)
+        self._rng = np.zeros(batch, dtype=np.uint64)
+        rng_mod.seed_rows(self._rng, seed)
+        seed_numba_rng(seed)
+        self._scratch = np.zeros(num_actions, dtype=np.float64)
+        self._row = np.zeros(game.state_len, dtype=game.state_dtype)
+        self._mask = np.zeros(num_actions, dtype=np.bool_)
+        self._no_prior = np.zeros(num_actions, dtype=np.float32)
+
+    def search(self, states: Any, active: np.ndarray | None = None) -> SearchResult:
+        states = np.asarray(states)
+        expected = (self.batch, self.game.state_len)
+        if states.shape != expected:
+            raise ValueError(f"states must have shape {expected}, got {states.shape}")
+        states = np.ascontiguousarray(states, dtype=self.game.state_dtype)
+        if active is None:
+            active = np.ones(self.batch, dtype=np.bool_)
+        active = np.asarray(active, dtype=np.bool_).reshape(self.batch)
+        code = self._kernel(
+            self.tree,
+            self._node_state,
+            self._root,
+            self.params,
+            self._scratch,
+            self._rng,
+            states,
+            active,
+            self.simulations,
+            self.rollouts,
+            self._row,
+            self._mask,
+            self._no_prior,
+        )
+        if code == -1:
+            raise SearchCapacityError("a UCT tree ran out of nodes")
+        if code < -1:
+            raise ValueError(f"row {-2 - code}: the game is over, there is nothing to search")
+        out = empty_result(self.batch, self.game.num_actions, self.simulations)
+        tree_ops.write_results(
+            self.tree,
+            self._rng,
+            active,
+            0.0,
+            out.action,
+            out.policy,
+            out.root_value,
+            out.visits,
+            out.q,
+            out.prior,
+        )
+        return out

@@ -111,3 +111,29 @@ class OpenSpielBackend:
     def reset(self, rows: np.ndarray) -> None:
         for b in rows:
             self.nodes[b] = [None] * len(self.nodes[b])
+
+
+def python_rollouts(game: Any, rollouts: int, seed: int) -> Any:
+    """`values(states, out)`: the mean of `rollouts` random playouts from each state, played
+    on clones through the game's Python interface (NumPy's generator, seeded here)."""
+    rng = np.random.default_rng(seed)
+    mask = np.zeros(game.num_actions, dtype=np.bool_)
+
+    def value(state: Any) -> float:
+        mover = game.to_play(state)
+        total = 0.0
+        for _ in range(rollouts):
+            sim = game.clone(state)
+            done, outcome = game.is_terminal(sim), 0.0
+            while not done:
+                game.legal_mask(sim, mask)
+                legal = np.flatnonzero(mask)
+                done, outcome = game.play(sim, int(legal[rng.integers(len(legal))]))
+            total += outcome if mover == 0 else -outcome
+        return total / rollouts
+
+    def values(states: Any, out: np.ndarray) -> None:
+        for i, state in enumerate(states):
+            out[i] = value(state)
+
+    return values

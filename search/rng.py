@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from ponder.envs.jit_cache import njit_cached
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -22,7 +23,7 @@ _S12, _S25, _S11 = np.uint64(12), np.uint64(25), np.uint64(11)
 _TWO_M53 = 1.0 / 9007199254740992.0
 
 
-@njit(cache=True, inline="always")
+@njit_cached(inline="always")
 def _splitmix(x):
     z = x + _GOLDEN
     z = (z ^ (z >> _S30)) * _MIX1
@@ -30,7 +31,7 @@ def _splitmix(x):
     return z ^ (z >> _S31)
 
 
-@njit(cache=True)
+@njit_cached
 def seed_rows(rng, seed):
     """Row r gets the stream of `seed + r` (never the all-zero state xorshift cannot leave)."""
     for r in range(rng.shape[0]):
@@ -38,7 +39,7 @@ def seed_rows(rng, seed):
         rng[r] = z if z != 0 else _GOLDEN
 
 
-@njit(cache=True, inline="always")
+@njit_cached(inline="always")
 def next_u64(rng, row):
     x = rng[row]
     x ^= x >> _S12
@@ -48,19 +49,19 @@ def next_u64(rng, row):
     return x * _STAR
 
 
-@njit(cache=True, inline="always")
+@njit_cached(inline="always")
 def uniform(rng, row):
     """A float in [0, 1) with 53 random bits."""
     return float(next_u64(rng, row) >> _S11) * _TWO_M53
 
 
-@njit(cache=True, inline="always")
+@njit_cached(inline="always")
 def randint(rng, row, n):
     """An int in [0, n) (n >= 1)."""
     return min(int(uniform(rng, row) * n), n - 1)
 
 
-@njit(cache=True, inline="always")
+@njit_cached(inline="always")
 def normal(rng, row):
     """A standard normal draw (Box-Muller; the second value is not kept)."""
     u = 1.0 - uniform(rng, row)  # (0, 1]: log stays finite
@@ -68,7 +69,7 @@ def normal(rng, row):
     return math.sqrt(-2.0 * math.log(u)) * math.cos(2.0 * math.pi * v)
 
 
-@njit(cache=True, inline="always")
+@njit_cached(inline="always")
 def gamma(rng, row, alpha):
     """A Gamma(alpha, 1) draw (Marsaglia and Tsang; alpha < 1 through the boost U ** (1/alpha))."""
     boost = 1.0
@@ -88,7 +89,7 @@ def gamma(rng, row, alpha):
             return d * v * boost
 
 
-@njit(cache=True, inline="always")
+@njit_cached(inline="always")
 def gumbel(rng, row):
     """A standard Gumbel draw."""
     u = uniform(rng, row)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 from numba import njit
 
-from ponder.envs.jit_cache import njit_closure
+from ponder.envs.jit_cache import njit_cached, njit_closure
 from ponder.search import gumbel as gumbel_root
 from ponder.search import rng as rng_mod
 from ponder.search.layout import (
@@ -48,7 +48,7 @@ from ponder.search.layout import (
 NEW_LEAF, TERMINAL_BACKED_UP, COLLISION, TREE_FULL = 0, 1, 2, 3
 
 
-@njit(cache=True, inline="always")
+@njit_cached(inline="always")
 def puct_action(tree, b, node, params, fpu_reduction):
     """AlphaZero PUCT with first-play urgency; in-flight descents count as lost visits."""
     edges_i, edges_f = tree.edges_i, tree.edges_f
@@ -77,7 +77,7 @@ def puct_action(tree, b, node, params, fpu_reduction):
     return best_a
 
 
-@njit(cache=True, inline="always")
+@njit_cached(inline="always")
 def ucb1_action(tree, b, node, params, rng):
     """Classic UCT: an untried action first (uniformly at random), then Q + c sqrt(ln N / n)."""
     edges_i, edges_f = tree.edges_i, tree.edges_f
@@ -118,7 +118,7 @@ def ucb1_action(tree, b, node, params, rng):
     return best_a
 
 
-@njit(cache=True, inline="always")
+@njit_cached(inline="always")
 def undo_path(tree, b, node):
     """Withdraw one in-flight descent on every edge from the root down to `node`."""
     nodes_i = tree.nodes_i
@@ -128,7 +128,7 @@ def undo_path(tree, b, node):
         node = p
 
 
-@njit(cache=True, inline="always")
+@njit_cached(inline="always")
 def backup(tree, b, leaf, value0):
     """Back up `value0` (player 0's view) from `leaf` to the root; turns the path's in-flight
     descent into a visit. Signs come from each node's player to move."""
@@ -149,7 +149,7 @@ def backup(tree, b, leaf, value0):
         node = p
 
 
-@njit(cache=True, inline="always")
+@njit_cached(inline="always")
 def allocate(tree, b, parent, action):
     """A new PENDING node under (parent, action); -1 when the tree is full."""
     node = tree.node_count[b]
@@ -169,7 +169,7 @@ def allocate(tree, b, parent, action):
     return node
 
 
-@njit(cache=True, inline="always")
+@njit_cached(inline="always")
 def forced_root_child(tree, b, k):
     """KataGo's forced playouts: the visited root child furthest below sqrt(k P N) visits
     (in-flight descents count), or -1 when every child has its share."""
@@ -191,7 +191,7 @@ def forced_root_child(tree, b, k):
     return best_a
 
 
-@njit(cache=True, inline="always")
+@njit_cached(inline="always")
 def puct_select(tree, root, b, node, params, scratch, rng):
     if node == 0:
         if params.forced_k > 0.0:
@@ -202,7 +202,7 @@ def puct_select(tree, root, b, node, params, scratch, rng):
     return puct_action(tree, b, node, params, params.fpu_reduction)
 
 
-@njit(cache=True, inline="always")
+@njit_cached(inline="always")
 def ucb1_select(tree, root, b, node, params, scratch, rng):
     return ucb1_action(tree, b, node, params, rng)
 
@@ -253,7 +253,7 @@ def descent_for(mode: int) -> Callable:
     return descend
 
 
-@njit(cache=True, inline="always")
+@njit_cached(inline="always")
 def expand(tree, b, node, legal, priors, value):
     """Make `node` EXPANDED: edges from the legal mask, priors renormalised over legal moves
     (uniform if the evaluator gave them no mass)."""
@@ -283,13 +283,13 @@ def expand(tree, b, node, legal, priors, value):
     tree.nodes_f[b, node, N_RAW_VALUE] = value
 
 
-@njit(cache=True, inline="always")
+@njit_cached(inline="always")
 def set_terminal(tree, b, node, outcome0):
     tree.nodes_i[b, node, N_STATUS] = TERMINAL
     tree.nodes_f[b, node, N_RAW_VALUE] = outcome0
 
 
-@njit(cache=True, _nrt=False)
+@njit_cached(_nrt=False)
 def expand_and_backup(
     tree,
     root,
@@ -352,7 +352,7 @@ def pending_leaves_kernel(mode: int) -> Callable:
     return njit_closure(select_pending_leaves, _nrt=False)
 
 
-@njit(cache=True)
+@njit_cached
 def prepare_roots(tree, root, active, noise, alpha, fraction, use_gumbel, m_max, g_scale, rng):
     """Before the simulations: restore the raw prior, mix in fresh Dirichlet noise, remember
     the visits already there (reuse), and draw the Gumbel root's considered actions."""
@@ -400,7 +400,7 @@ def prepare_roots(tree, root, active, noise, alpha, fraction, use_gumbel, m_max,
                 root.considered[b, best_a] = True
 
 
-@njit(cache=True)
+@njit_cached
 def _pick_by_visits(tree, b, temperature, rng):
     """Temperature 0: the most visited move, ties at random. Else sample N ** (1/T)."""
     edges_i = tree.edges_i
@@ -439,7 +439,7 @@ def _pick_by_visits(tree, b, temperature, rng):
     return last
 
 
-@njit(cache=True)
+@njit_cached
 def write_results(tree, rng, active, temperature, action, policy, root_value, visits, q, prior):
     """The search outputs for every active row (inactive rows: action -1, zeros): the visit
     distribution as policy, the move by visits and temperature."""
@@ -469,7 +469,7 @@ def write_results(tree, rng, active, temperature, action, policy, root_value, vi
         action[b] = _pick_by_visits(tree, b, temperature, rng)
 
 
-@njit(cache=True)
+@njit_cached
 def reuse_subtrees(tree, node_state, root, actions, keep, remap):
     """After moves are played: the child reached by `actions[b]` becomes the root of tree b,
     its subtree compacted to the front (statistics kept), or the tree is dropped when there is

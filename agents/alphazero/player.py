@@ -193,16 +193,8 @@ class AlphaZeroPlayer:
         game = self.game
         active = np.zeros(self.num_games, dtype=np.bool_)
         active[indices] = True
-        if getattr(game, "kind", "native") == "openspiel":
-            full: Any = [None] * self.num_games
-            for i, row in enumerate(indices):
-                full[row] = states[i]
-            # Inactive rows still need a valid state object for the search to skip over.
-            spare = game.init()
-            full = [s if s is not None else spare for s in full]
-        else:
-            full = game.new_states(self.num_games)
-            full[indices] = states
+        # Inactive rows hold initial positions, which the search skips over.
+        full = game.batch_with(self.num_games, indices, states)
         self.mcts.reset()
         before = self.mcts.evaluations[indices].copy()
         if self.budget is None:

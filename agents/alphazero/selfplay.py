@@ -59,7 +59,6 @@ class SelfPlayRunner:
         self.cfg = cfg
         self.sp = cfg.selfplay
         self.batch = self.sp.concurrent_games
-        self.native = getattr(game, "kind", "native") != "openspiel"
         self.rng = np.random.default_rng(seed)
         self.evaluator = evaluator
         self.mcts = BatchedMCTS(game, self.batch, self.sp.search, self._counted_evaluate, seed)
@@ -71,10 +70,7 @@ class SelfPlayRunner:
         self.false_resigns = 0
         self._planes = np.zeros((self.batch, *game.obs_shape), dtype=np.float32)
         self._legal = np.zeros((self.batch, game.num_actions), dtype=np.bool_)
-        if self.native:
-            self.states: Any = game.new_states(self.batch)
-        else:
-            self.states = [game.init() for _ in range(self.batch)]
+        self.states: Any = game.new_states(self.batch)
         self.slots = [self._new_slot() for _ in range(self.batch)]
 
     def _counted_evaluate(self, planes: np.ndarray, legal: np.ndarray) -> Any:
@@ -85,10 +81,7 @@ class SelfPlayRunner:
         return _Slot(resign_disabled=bool(self.rng.random() < self.sp.resign_disabled_fraction))
 
     def _restart(self, row: int) -> None:
-        if self.native:
-            self.game.init(self.states[row])
-        else:
-            self.states[row] = self.game.init()
+        self.game.reset_row(self.states, row)
         self.slots[row] = self._new_slot()
 
     def _resign_enabled(self) -> bool:

@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numba import njit
 
 from ponder.agents.dqn.sumtree import new_tree, tree_sample_stratified, tree_set, tree_set_one
 from ponder.checkpoint import load_array_folder, save_array_folder
 from ponder.config import check_allocation
+from ponder.envs.jit_cache import njit_cached
 from ponder.errors import PonderError
 
 FIRST = np.uint8(1)
@@ -46,7 +46,7 @@ SAVED_ARRAYS = ("frames", "actions", "rewards", "flags", "heads", "counts", "tre
 
 
 # -- kernels ----------------------------------------------------------------------------------
-@njit(cache=True)
+@njit_cached
 def _gather_stack(frames, flags, base, pos, per, stack, out):
     """out[stack-1] = frame at pos, out[stack-1-j] = j frames earlier, zeros before the
     episode's FIRST frame."""
@@ -63,7 +63,7 @@ def _gather_stack(frames, flags, base, pos, per, stack, out):
             out[stack - 1 - j, :] = 0
 
 
-@njit(cache=True)
+@njit_cached
 def _n_step(flags, rewards, base, pos, per, n_step, gamma, clip):
     """(return, discount, bootstrap slot) of the n-step transition starting at `pos`.
 
@@ -86,7 +86,7 @@ def _n_step(flags, rewards, base, pos, per, n_step, gamma, clip):
     return ret, disc, (pos + n_step) % per
 
 
-@njit(cache=True)
+@njit_cached
 def _sampleable(flags, base, pos, per, n_step):
     """Whether the complete transition at `pos` may be sampled: not a FINAL frame and its
     n-step path crosses no BROKEN slot."""
@@ -103,7 +103,7 @@ def _sampleable(flags, base, pos, per, n_step):
     return True
 
 
-@njit(cache=True)
+@njit_cached
 def _begin(
     frames,
     flags,
@@ -136,7 +136,7 @@ def _begin(
                 tree_set_one(tree, base + q, ready_value)
 
 
-@njit(cache=True)
+@njit_cached
 def _commit(
     actions, rewards, flags, heads, counts, streams, new_actions, new_rewards, terminal, per
 ):
@@ -152,7 +152,7 @@ def _commit(
         counts[s] += 1
 
 
-@njit(cache=True)
+@njit_cached
 def _extend(
     frames,
     flags,
@@ -203,14 +203,14 @@ def _extend(
             _commit(actions, rewards, flags, heads, counts, one, act, rew, term, per)
 
 
-@njit(cache=True)
+@njit_cached
 def _head_stacks(frames, flags, heads, streams, per, stack, out):
     for k in range(streams.shape[0]):
         s = streams[k]
         _gather_stack(frames, flags, s * per, heads[s], per, stack, out[k])
 
 
-@njit(cache=True)
+@njit_cached
 def _sample(
     tree,
     uniforms,
@@ -251,7 +251,7 @@ def _sample(
         out_prob[b] = tree[leaves + leaf] / total
 
 
-@njit(cache=True)
+@njit_cached
 def _export(
     frames,
     flags,

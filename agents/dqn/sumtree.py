@@ -9,7 +9,8 @@ over millions of updates. Sampling walks from the root by prefix mass: O(log P) 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from ponder.envs.jit_cache import njit_cached
 
 
 def tree_leaves(capacity: int) -> int:
@@ -24,7 +25,7 @@ def new_tree(capacity: int) -> np.ndarray:
     return np.zeros(2 * tree_leaves(capacity), dtype=np.float64)
 
 
-@njit(cache=True)
+@njit_cached
 def tree_set_one(tree, index, value):
     """tree[leaf index] = value, then refresh its ancestors."""
     node = tree.shape[0] // 2 + index
@@ -35,13 +36,13 @@ def tree_set_one(tree, index, value):
         node //= 2
 
 
-@njit(cache=True)
+@njit_cached
 def tree_set(tree, indices, values):
     for k in range(indices.shape[0]):
         tree_set_one(tree, indices[k], values[k])
 
 
-@njit(cache=True)
+@njit_cached
 def tree_find(tree, mass):
     """The leaf whose prefix-sum interval holds `mass` (0 <= mass < total); never a zero leaf."""
     leaves = tree.shape[0] // 2
@@ -65,7 +66,7 @@ def tree_find(tree, mass):
     return -1
 
 
-@njit(cache=True)
+@njit_cached
 def tree_sample_stratified(tree, uniforms, out):
     """Draw len(out) leaves, one from each of as many equal slices of the total mass
     (stratified: lower variance than independent draws); `uniforms` are in [0, 1)."""

@@ -56,8 +56,8 @@ class BoardGame:
     action_perms: np.ndarray  # int64 [num_symmetries, num_actions]
     cell_perms: np.ndarray  # int64 [num_symmetries, height * width]
     render: Callable[[np.ndarray], str]  # Python: a text picture of the position
-    action_to_string: Callable[[int], str]  # Python: e.g. "d" or "c3"
-    string_to_action: Callable[[str], int]  # Python: inverse, raises ValueError on bad text
+    notation: Callable[[int], str]  # Python: e.g. "d" or "c3" (see `action_to_string`)
+    parse_move: Callable[[str], int]  # Python: inverse, raises ValueError on bad text
     kind: str = NATIVE
     cells: Callable[[np.ndarray], np.ndarray] | None = None  # Python: the board, for viewers
     layout: str = "grid"  # "grid", "hex" or "columns": see the module docstring
@@ -78,6 +78,36 @@ class BoardGame:
         for row in states:
             self.init(row)
         return states
+
+    # --- the parts of the `Game` contract (envs/game.py) that are plain Python ---
+    def reset_row(self, states: np.ndarray, row: int) -> None:
+        """Start game `row` of a batch again from the initial position."""
+        self.init(states[row])
+
+    def batch_with(self, size: int, rows: np.ndarray, states: np.ndarray) -> np.ndarray:
+        """A batch of `size` positions holding `states` at `rows`, initial positions elsewhere."""
+        full = self.new_states(size)
+        full[rows] = states
+        return full
+
+    def clone(self, state: np.ndarray) -> np.ndarray:
+        return state.copy()
+
+    def action_to_string(self, action: int, state: Any = None) -> str:
+        """The move's notation; native notations do not depend on the position."""
+        return self.notation(int(action))
+
+    def string_to_action(self, text: str, state: Any = None) -> int:
+        """Inverse of `action_to_string`; raises ValueError on text that names no move."""
+        return int(self.parse_move(text))
+
+    def spiel_twin(self) -> Any:
+        """The pyspiel game with the same action ids, or None where OpenSpiel has none."""
+        if not self.openspiel_name:
+            return None
+        import pyspiel
+
+        return pyspiel.load_game(self.openspiel_name)
 
     def legal_actions(self, state: np.ndarray) -> np.ndarray:
         mask = np.zeros(self.num_actions, dtype=np.bool_)

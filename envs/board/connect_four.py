@@ -15,9 +15,9 @@ top row first, as `render` and OpenSpiel's `observation_string` draw the board (
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from ponder.envs.board.base import BoardGame, check_symmetry_tables
+from ponder.envs.jit_cache import njit_cached
 
 WIDTH, HEIGHT = 7, 6
 NUM_ACTIONS = WIDTH
@@ -32,22 +32,22 @@ BOTTOM_MASK = sum(1 << (_H1 * c) for c in range(WIDTH))  # lowest cell of every 
 BOARD_MASK = BOTTOM_MASK * ((1 << HEIGHT) - 1)  # every playable cell
 
 
-@njit(cache=True)
+@njit_cached
 def bottom_mask_col(col):
     return np.int64(1) << (_H1 * col)
 
 
-@njit(cache=True)
+@njit_cached
 def top_mask_col(col):
     return np.int64(1) << (HEIGHT - 1 + _H1 * col)
 
 
-@njit(cache=True)
+@njit_cached
 def column_mask(col):
     return np.int64((1 << HEIGHT) - 1) << (_H1 * col)
 
 
-@njit(cache=True)
+@njit_cached
 def has_four(stones):
     """True when `stones` (one player's bitboard) holds four in a row in any direction."""
     for shift in (1, _H1, HEIGHT, HEIGHT + 2):  # vertical, horizontal, both diagonals
@@ -57,7 +57,7 @@ def has_four(stones):
     return False
 
 
-@njit(cache=True)
+@njit_cached
 def winning_cells(stones, mask):
     """Empty cells (reachable or not) that would complete four for the owner of `stones`."""
     # Vertical: three stones directly below.
@@ -72,57 +72,57 @@ def winning_cells(stones, mask):
     return r & (BOARD_MASK ^ mask)
 
 
-@njit(cache=True)
+@njit_cached
 def playable_cells(mask):
     """The cell each non-full column would receive next."""
     return (mask + BOTTOM_MASK) & BOARD_MASK
 
 
-@njit(cache=True)
+@njit_cached
 def can_win_next(state):
     """True when the player to move has an immediately winning column."""
     return (winning_cells(state[CURRENT], state[MASK]) & playable_cells(state[MASK])) != 0
 
 
-@njit(cache=True)
+@njit_cached
 def is_winning_column(state, col):
     stone = (state[MASK] + bottom_mask_col(col)) & column_mask(col)
     return (winning_cells(state[CURRENT], state[MASK]) & stone) != 0
 
 
-@njit(cache=True)
+@njit_cached
 def position_key(state):
     """A unique 49-bit key of the position (stones and mover); the solver's table key."""
     return state[CURRENT] + state[MASK]
 
 
-@njit(cache=True)
+@njit_cached
 def init(state):
     state[:] = 0
 
 
-@njit(cache=True)
+@njit_cached
 def legal_mask(state, out):
     for col in range(WIDTH):
         out[col] = state[DONE] == 0 and (state[MASK] & top_mask_col(col)) == 0
 
 
-@njit(cache=True)
+@njit_cached
 def to_play(state):
     return int(state[TO_PLAY])
 
 
-@njit(cache=True)
+@njit_cached
 def is_terminal(state):
     return state[DONE] != 0
 
 
-@njit(cache=True)
+@njit_cached
 def outcome(state):
     return float(state[OUTCOME])
 
 
-@njit(cache=True)
+@njit_cached
 def play(state, action):
     mask = state[MASK]
     stone = (mask + bottom_mask_col(action)) & column_mask(action)
@@ -140,7 +140,7 @@ def play(state, action):
     return state[DONE] != 0, float(state[OUTCOME])
 
 
-@njit(cache=True)
+@njit_cached
 def encode(state, planes):
     mine = state[CURRENT]
     theirs = state[CURRENT] ^ state[MASK]
@@ -228,8 +228,8 @@ GAME = BoardGame(
     render=render,
     cells=cells,
     layout="columns",
-    action_to_string=action_to_string,
-    string_to_action=string_to_action,
+    notation=action_to_string,
+    parse_move=string_to_action,
     description="7x6, four in a row, stones drop to the lowest free cell",
     extras={
         "can_win_next": can_win_next,

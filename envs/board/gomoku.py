@@ -13,9 +13,9 @@ it. State row (int16, since the ply count reaches 225): the 225 cells (0 empty, 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from ponder.envs.board.base import BoardGame, check_symmetry_tables, square_symmetries
+from ponder.envs.jit_cache import njit_cached
 
 SIZE = 15
 CONNECT = 5
@@ -30,34 +30,34 @@ LINE_DR = np.array([0, 1, 1, 1], dtype=np.int64)
 LINE_DC = np.array([1, 0, 1, -1], dtype=np.int64)
 
 
-@njit(cache=True)
+@njit_cached
 def init(state):
     state[:] = 0
 
 
-@njit(cache=True)
+@njit_cached
 def legal_mask(state, out):
     done = state[DONE] != 0
     for a in range(NUM_ACTIONS):
         out[a] = not done and state[a] == 0
 
 
-@njit(cache=True)
+@njit_cached
 def to_play(state):
     return np.int64(state[TO_PLAY])
 
 
-@njit(cache=True)
+@njit_cached
 def is_terminal(state):
     return state[DONE] != 0
 
 
-@njit(cache=True)
+@njit_cached
 def outcome(state):
     return float(state[OUTCOME])
 
 
-@njit(cache=True)
+@njit_cached
 def makes_line(state, action):
     """True when the stone on `action` lies in a run of at least CONNECT stones of its colour."""
     colour = state[action]
@@ -78,7 +78,7 @@ def makes_line(state, action):
     return False
 
 
-@njit(cache=True)
+@njit_cached
 def play(state, action):
     player = np.int64(state[TO_PLAY])
     state[action] = player + 1
@@ -92,7 +92,7 @@ def play(state, action):
     return state[DONE] != 0, float(state[OUTCOME])
 
 
-@njit(cache=True)
+@njit_cached
 def encode(state, planes):
     mine = state[TO_PLAY] + 1
     for r in range(SIZE):
@@ -160,8 +160,8 @@ GAME = BoardGame(
     cell_perms=_PERMS,
     render=render,
     cells=cells,
-    action_to_string=action_to_string,
-    string_to_action=string_to_action,
+    notation=action_to_string,
+    parse_move=string_to_action,
     description="15x15 freestyle gomoku: five or more in a row wins",
     placement=True,
 )

@@ -24,9 +24,9 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from numba import njit
 
 from ponder.envs.board.base import BoardGame, check_symmetry_tables
+from ponder.envs.jit_cache import njit_cached
 from ponder.errors import PonderError
 
 MIN_SIZE, MAX_SIZE = 3, 11
@@ -46,12 +46,12 @@ def state_len(size: int) -> int:
     return HEADER + 3 * size * size
 
 
-@njit(cache=True)
+@njit_cached
 def board_size(state):
     return np.int64(state[SIZE])
 
 
-@njit(cache=True)
+@njit_cached
 def init(state):
     # The size follows from the row length (HEADER + 3 n^2), so init needs no argument.
     size = np.int64(np.sqrt((len(state) - HEADER) // 3) + 0.5)
@@ -59,7 +59,7 @@ def init(state):
     state[SIZE] = size
 
 
-@njit(cache=True)
+@njit_cached
 def legal_mask(state, out):
     cells = board_size(state) ** 2
     done = state[DONE] != 0
@@ -67,22 +67,22 @@ def legal_mask(state, out):
         out[a] = not done and state[HEADER + a] == 0
 
 
-@njit(cache=True)
+@njit_cached
 def to_play(state):
     return np.int64(state[TO_PLAY])
 
 
-@njit(cache=True)
+@njit_cached
 def is_terminal(state):
     return state[DONE] != 0
 
 
-@njit(cache=True)
+@njit_cached
 def outcome(state):
     return float(state[OUTCOME])
 
 
-@njit(cache=True)
+@njit_cached
 def _find(state, parents, cell):
     """Root of `cell`'s group; halves the path on the way (parents live in the state row)."""
     while True:
@@ -94,7 +94,7 @@ def _find(state, parents, cell):
         cell = grandparent
 
 
-@njit(cache=True)
+@njit_cached
 def play(state, action):
     size = board_size(state)
     cells = size * size
@@ -129,7 +129,7 @@ def play(state, action):
     return state[DONE] != 0, float(state[OUTCOME])
 
 
-@njit(cache=True)
+@njit_cached
 def encode(state, planes):
     size = board_size(state)
     mover = np.int64(state[TO_PLAY])
@@ -225,8 +225,8 @@ def make_game(size: int) -> BoardGame:
         render=_render,
         cells=_cells,
         layout="hex",
-        action_to_string=functools.partial(_action_to_string, size),
-        string_to_action=functools.partial(_string_to_action, size),
+        notation=functools.partial(_action_to_string, size),
+        parse_move=functools.partial(_string_to_action, size),
         description=f"{size}x{size} hex: x joins top and bottom, o joins left and right",
         placement=True,
         extras={"size": size},

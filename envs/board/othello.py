@@ -22,9 +22,9 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from numba import njit
 
 from ponder.envs.board.base import BoardGame, check_symmetry_tables, square_symmetries
+from ponder.envs.jit_cache import njit_cached
 from ponder.errors import PonderError
 
 SIZES = (6, 8)
@@ -51,7 +51,7 @@ ONE = np.uint64(1)
 ZERO = np.uint64(0)
 
 
-@njit(cache=True)
+@njit_cached
 def _shift(bits, direction, size):
     """Move every disc one step in `direction` (0..7), dropping those that leave the board."""
     not_first = MASKS[size, 1]
@@ -74,7 +74,7 @@ def _shift(bits, direction, size):
     return (bits >> (n - ONE)) & not_first  # north-east
 
 
-@njit(cache=True)
+@njit_cached
 def capturing_moves(own, opp, size):
     """Bitboard of the empty cells where the owner of `own` captures at least one disc."""
     empty = MASKS[size, 0] & ~(own | opp)
@@ -88,7 +88,7 @@ def capturing_moves(own, opp, size):
     return moves
 
 
-@njit(cache=True)
+@njit_cached
 def _flips(own, opp, move_bit, size):
     flips = ZERO
     for direction in range(8):
@@ -102,7 +102,7 @@ def _flips(own, opp, move_bit, size):
     return flips
 
 
-@njit(cache=True)
+@njit_cached
 def popcount(bits):
     count = 0
     while bits:
@@ -119,7 +119,7 @@ def _make_init(size: int):
     white = (1 << (a * size + a)) | (1 << (b * size + b))
     black = (1 << (a * size + b)) | (1 << (b * size + a))
 
-    @njit(cache=True)  # closes over plain ints only, so numba's disk cache hits across processes
+    @njit_cached  # closes over plain ints only, so numba's disk cache hits across processes
     def init(state):
         state[:] = 0
         state[BLACK] = black
@@ -129,7 +129,7 @@ def _make_init(size: int):
     return init
 
 
-@njit(cache=True)
+@njit_cached
 def legal_mask(state, out):
     size = np.int64(state[SIZE])
     cells = size * size
@@ -145,22 +145,22 @@ def legal_mask(state, out):
         out[a] = (moves >> np.uint64(a)) & ONE != ZERO
 
 
-@njit(cache=True)
+@njit_cached
 def to_play(state):
     return np.int64(state[TO_PLAY])
 
 
-@njit(cache=True)
+@njit_cached
 def is_terminal(state):
     return state[DONE] != 0
 
 
-@njit(cache=True)
+@njit_cached
 def outcome(state):
     return float(np.int64(state[RESULT]) - 1)
 
 
-@njit(cache=True)
+@njit_cached
 def play(state, action):
     size = np.int64(state[SIZE])
     player = np.int64(state[TO_PLAY])
@@ -185,7 +185,7 @@ def play(state, action):
     return False, 0.0
 
 
-@njit(cache=True)
+@njit_cached
 def encode(state, planes):
     size = np.int64(state[SIZE])
     player = np.int64(state[TO_PLAY])
@@ -279,8 +279,8 @@ def make_game(size: int) -> BoardGame:
         cell_perms=cell_perms,
         render=_render,
         cells=_cells,
-        action_to_string=functools.partial(_action_to_string, size),
-        string_to_action=functools.partial(_string_to_action, size),
+        notation=functools.partial(_action_to_string, size),
+        parse_move=functools.partial(_string_to_action, size),
         description=f"{size}x{size} othello: most discs wins; pass only without a capture",
         extras={"size": size},
     )

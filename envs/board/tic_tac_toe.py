@@ -7,9 +7,9 @@ outcome for player 0, and the move count. Actions are cells `3 * row + col`, as 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from ponder.envs.board.base import BoardGame, check_symmetry_tables, square_symmetries
+from ponder.envs.jit_cache import njit_cached
 
 NUM_ACTIONS = 9
 TO_PLAY, DONE, OUTCOME, MOVES = 9, 10, 11, 12
@@ -21,33 +21,33 @@ LINES = np.array(
 )
 
 
-@njit(cache=True)
+@njit_cached
 def init(state):
     state[:] = 0
 
 
-@njit(cache=True)
+@njit_cached
 def legal_mask(state, out):
     for a in range(NUM_ACTIONS):
         out[a] = state[DONE] == 0 and state[a] == 0
 
 
-@njit(cache=True)
+@njit_cached
 def to_play(state):
     return int(state[TO_PLAY])
 
 
-@njit(cache=True)
+@njit_cached
 def is_terminal(state):
     return state[DONE] != 0
 
 
-@njit(cache=True)
+@njit_cached
 def outcome(state):
     return float(state[OUTCOME])
 
 
-@njit(cache=True)
+@njit_cached
 def _wins(state, mark, action):
     for line in range(LINES.shape[0]):
         a, b, c = LINES[line, 0], LINES[line, 1], LINES[line, 2]
@@ -58,7 +58,7 @@ def _wins(state, mark, action):
     return False
 
 
-@njit(cache=True)
+@njit_cached
 def play(state, action):
     player = state[TO_PLAY]
     state[action] = player + 1
@@ -72,7 +72,7 @@ def play(state, action):
     return state[DONE] != 0, float(state[OUTCOME])
 
 
-@njit(cache=True)
+@njit_cached
 def encode(state, planes):
     me = state[TO_PLAY] + 1
     colour = 1.0 if state[TO_PLAY] == 0 else 0.0
@@ -131,8 +131,8 @@ GAME = BoardGame(
     cell_perms=_CELL_PERMS,
     render=render,
     cells=cells,
-    action_to_string=action_to_string,
-    string_to_action=string_to_action,
+    notation=action_to_string,
+    parse_move=string_to_action,
     description="3x3, three in a row",
     placement=True,
 )

@@ -37,7 +37,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from numba import njit
 
 from ponder.envs.board.connect_four import (
     BOARD_MASK,
@@ -55,6 +54,7 @@ from ponder.envs.board.connect_four import (
     to_play,
     winning_cells,
 )
+from ponder.envs.jit_cache import njit_cached
 from ponder.envs.solvers import SolverResult
 
 MIN_SCORE = -(NUM_CELLS // 2) + 3  # the quickest possible loss for the mover
@@ -95,7 +95,7 @@ class SolverBudgetExceededError(RuntimeError):
     """The search visited `max_nodes` positions without settling the value."""
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _popcount(x):
     count = 0
     while x:
@@ -104,20 +104,20 @@ def _popcount(x):
     return count
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _slot(key, shift):
     """Table index of a key: the top bits of a multiplicative hash, so that keys that differ
     only in high columns do not collide."""
     return np.int64((np.uint64(key) * HASH_MULTIPLIER) >> np.uint64(shift))
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _half(x):
     """x / 2 rounded toward zero, as the C++ score arithmetic of the original does."""
     return x // 2 if x >= 0 else -((-x) // 2)
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def non_losing_moves(current, mask):
     """Bitboard of the playable cells that do not hand the opponent an immediate win."""
     possible = playable_cells(mask)
@@ -130,7 +130,7 @@ def non_losing_moves(current, mask):
     return possible & ~(opponent_wins >> 1)  # never fill the cell under an opponent's threat
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _claimeven_bound(current, mask):
     """Upper bound on the mover's score when every column has an even number of empty cells.
 
@@ -146,7 +146,7 @@ def _claimeven_bound(current, mask):
     return 0
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _negamax(current, mask, moves, alpha, beta, table, order, counters):
     """Score of a position whose mover cannot win at once, clipped to [alpha, beta]."""
     counters[NODES] += 1
@@ -236,7 +236,7 @@ def _negamax(current, mask, moves, alpha, beta, table, order, counters):
     return alpha
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _score(current, mask, moves, low, high, table, order, counters):
     """Score of a non-terminal position for the mover, clipped to [low, high]: null-window
     probes bisect the range, so a narrow range (a weak solve, a yes/no test) costs less."""

@@ -44,9 +44,9 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
 from ponder.envs.board import hex as hex_game
+from ponder.envs.jit_cache import njit_cached
 from ponder.envs.solvers import SolverResult
 from ponder.errors import PonderError
 
@@ -123,7 +123,7 @@ def centre_first(size: int) -> np.ndarray:
     return np.argsort(distance, kind="stable").astype(np.int64)
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _neighbours(stones, geo):
     """Every cell next to a stone of `stones` (the six hex directions, no wrap-around)."""
     n = geo[SIZE]
@@ -139,7 +139,7 @@ def _neighbours(stones, geo):
     return out & geo[BOARD]
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _flood(seed, allowed, geo):
     """The cells of `allowed` connected to `seed & allowed` through `allowed`."""
     grown = seed & allowed
@@ -150,14 +150,14 @@ def _flood(seed, allowed, geo):
         grown = bigger
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _joining(stones, first, second, geo):
     """The stones of the groups that touch both edges (empty when none does)."""
     from_first = _flood(first, stones, geo)
     return _flood(second & from_first, from_first, geo)
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _winning_cells(stones, empty, first, second, geo):
     """Empty cells that join `first` to `second` when `stones` get them."""
     touch_first = _neighbours(_flood(first, stones, geo), geo) | first
@@ -165,7 +165,7 @@ def _winning_cells(stones, empty, first, second, geo):
     return empty & touch_first & touch_second
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _double_threat(stones, empty, first, second, from_first, from_second, cell, geo):
     """If `stones` taking `cell` leaves two winning cells (the opponent can block only one, and
     cannot win meanwhile: its chain would have to cross both), the cells that threat rests on
@@ -187,7 +187,7 @@ def _double_threat(stones, empty, first, second, from_first, from_second, cell, 
     return cell | _flood(one, with_cell | one, geo) | _flood(other, with_cell | other, geo)
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _virtual_win(stones, empty, mover, geo, links):
     """Nonzero (the stones and cells it rests on) when `stones` join their two edges through
     adjacent stones, bridges and edge bridges whose carriers are pairwise disjoint and empty:
@@ -235,7 +235,7 @@ def _virtual_win(stones, empty, mover, geo, links):
     return np.int64(0)
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _lowest(bit):
     """The cell index of a one-bit mask."""
     cell = np.int64(0)
@@ -244,7 +244,7 @@ def _lowest(bit):
     return cell
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _rotate(stones, cells):
     """The 180-degree rotation: cell i goes to cells - 1 - i, i.e. the bit order reversed."""
     reversed32 = (
@@ -256,24 +256,24 @@ def _rotate(stones, cells):
     return reversed32 >> (32 - cells)
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _edges(mover, geo):
     if mover == 0:
         return geo[TOP], geo[BOTTOM]
     return geo[LEFT], geo[RIGHT]
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _won(proof):
     return (proof << 1) | 1
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _lost(proof):
     return proof << 1
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _store(table, bucket, key, rotated, cells, won, proof, work):
     """Write a finished result (in the key's orientation) and return it encoded.
 
@@ -297,7 +297,7 @@ def _store(table, bucket, key, rotated, cells, won, proof, work):
     return _won(proof) if won else _lost(proof)
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _negamax(
     mine, theirs, last, mover, depth, geo, links, order, table, killers, scratch, counters
 ):
@@ -449,7 +449,7 @@ def _negamax(
     return _store(table, bucket, key, rotated, cells, False, proof, counters[NODES] - start)
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _bitboards(state):
     cells = np.int64(state[hex_game.SIZE]) ** 2
     black = np.int64(0)
@@ -463,7 +463,7 @@ def _bitboards(state):
     return black, white
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _root_value(state, geo, links, order, table, killers, scratch, counters):
     black, white = _bitboards(state)
     mover = np.int64(state[hex_game.TO_PLAY])
@@ -486,7 +486,7 @@ def _root_value(state, geo, links, order, table, killers, scratch, counters):
     return np.int64(1 if result & 1 else -1)
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _solve_moves(state, geo, links, order, table, killers, scratch, counters, values):
     """values[a] = 1 where action a wins for the mover, -1 where it loses, 0 where illegal;
     returns the mover's value. Each child is settled by one search (from the table when known);

@@ -12,9 +12,9 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from numba import njit
 
 from ponder.envs.board import tic_tac_toe as ttt
+from ponder.envs.jit_cache import njit_cached
 from ponder.envs.solvers import SolverResult
 
 NUM_CODES = 3**9
@@ -22,7 +22,7 @@ UNREACHED = np.int8(-128)
 POWERS = 3 ** np.arange(9, dtype=np.int64)
 
 
-@njit(cache=True)
+@njit_cached
 def board_code(state):
     code = 0
     for cell in range(9):
@@ -30,7 +30,7 @@ def board_code(state):
     return code
 
 
-@njit(cache=True)
+@njit_cached
 def _fill(state, table):
     """Minimax value for the mover of `state`; memoised in `table` by board code."""
     code = board_code(state)
