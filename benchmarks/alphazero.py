@@ -191,26 +191,33 @@ def evaluate(stem: Path, sims: int, games: int, positions: list[dict[str, Any]])
 
 
 def plot(points: list[dict[str, Any]], path: Path, title: str) -> None:
+    """Score against both UCT opponents and the optimal-move share, against wall clock and
+    against training compute (self-play positions, network evaluations)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4), sharey=True)
     xs = {
         "training wall clock (minutes)": [p["wall_minutes"] for p in points],
         "self-play positions": [p["compute"]["selfplay_positions"] for p in points],
+        "network evaluations": [p["compute"].get("network_evaluations", 0) for p in points],
     }
     for ax, (label, x) in zip(axes, xs.items(), strict=True):
-        ax.plot(x, [p["uct_1000_win_rate"] for p in points], "o-", label="wins vs uct:1000")
-        ax.plot(x, [p["uct_10000_win_rate"] for p in points], "s-", label="wins vs uct:10000")
+        ax.plot(
+            x, [point_value(p, "uct_1000_score") for p in points], "o-", label="score vs uct:1000"
+        )
+        ax.plot(
+            x, [point_value(p, "uct_10000_score") for p in points], "s-", label="score vs uct:10000"
+        )
         ax.plot(x, [p["optimal_move_share"] for p in points], "^-", label="optimal moves")
         for goal in GOALS.values():
             ax.axhline(goal, color="grey", linestyle="--", linewidth=0.8)
         ax.set_xlabel(label)
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("share")
+    axes[0].set_ylabel("score / share (dashed: goals)")
     axes[0].legend(loc="lower right")
     fig.suptitle(title)
     fig.tight_layout()
@@ -218,11 +225,17 @@ def plot(points: list[dict[str, Any]], path: Path, title: str) -> None:
     plt.close(fig)
 
 
+def point_value(point: dict[str, Any], key: str) -> float | None:
+    """A point's figure; points cached before the `*_score` fields keep it one level down."""
+    value = point.get(key)
+    if value is None and key.endswith("_score"):
+        value = point.get(key.removesuffix("_score"), {}).get("score")
+    return value
+
+
 def first_reaching(points: list[dict[str, Any]], key: str, goal: float) -> dict | None:
     for p in points:
-        value = p.get(key)
-        if value is None and key.endswith("_score"):  # points cached before the score field
-            value = p.get(key.removesuffix("_score"), {}).get("score")
+        value = point_value(p, key)
         if value is not None and value >= goal:
             return {"step": p["step"], "wall_minutes": round(p["wall_minutes"], 2)}
     return None

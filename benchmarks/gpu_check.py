@@ -67,7 +67,7 @@ def self_play_batch(cfg: Any, size: int) -> Any:
 def az_losses_and_rates(device: str, steps: int) -> dict[str, Any]:
     import torch
 
-    from ponder.agents.alphazero.trainer import AZTrainer
+    from ponder.agents.alphazero.learner import AZLearner
     from ponder.envs.registry import get_game
 
     cfg = az_config()
@@ -79,7 +79,7 @@ def az_losses_and_rates(device: str, steps: int) -> dict[str, Any]:
         losses = {}
         for where in ("cpu", device):
             torch.manual_seed(0)
-            trainer = AZTrainer(game, cfg_amp, device=where)
+            trainer = AZLearner(game, cfg_amp, device=where)
             losses[where] = trainer.train_step(batch)["total"]
         rel = abs(losses[device] - losses["cpu"]) / max(abs(losses["cpu"]), 1e-8)
         out[f"loss_{label}"] = {
@@ -90,7 +90,7 @@ def az_losses_and_rates(device: str, steps: int) -> dict[str, Any]:
         }
         for where in dict.fromkeys(("cpu", device)):
             torch.manual_seed(0)
-            trainer = AZTrainer(game, cfg_amp, device=where)
+            trainer = AZLearner(game, cfg_amp, device=where)
             trainer.train_step(batch)
             if where.startswith("cuda"):
                 torch.cuda.synchronize()

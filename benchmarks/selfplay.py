@@ -9,8 +9,8 @@
   network call: the loop of OpenSpiel's own AlphaZero) playing self-play games with the same
   network and the same simulation count, in one process. Both search every move with the full
   budget (playout cap randomization off).
-- learner: samples/s of the `Learner` actor fed by the `ReplayBuffer` actor, beside the same
-  `AZTrainer` stepping in-process on batches already in memory (the cost of the Ray plumbing).
+- learner: samples/s of the `LearnerActor` fed by the `ReplayBuffer` actor, beside the same
+  `AZLearner` stepping in-process on batches already in memory (the cost of the Ray plumbing).
 
 Results go to benchmarks/results/selfplay.json (selfplay_quick.json with --quick).
 
@@ -190,10 +190,10 @@ def learner_throughput(cfg: Any, steps: int) -> dict[str, Any]:
     import ray
     import torch
 
+    from ponder.agents.alphazero.learner import AZLearner
     from ponder.agents.alphazero.samples import Samples
-    from ponder.agents.alphazero.trainer import AZTrainer
     from ponder.envs.registry import get_game
-    from ponder.selfplay.learner import Learner
+    from ponder.selfplay.learner import LearnerActor
     from ponder.selfplay.replay import ReplayBuffer
     from ponder.selfplay.worker import SelfPlayWorker
 
@@ -206,7 +206,7 @@ def learner_throughput(cfg: Any, steps: int) -> dict[str, Any]:
     replay = ray.remote(ReplayBuffer).options(num_cpus=0).remote(cfg.train.replay_window)
     ray.get(replay.add.remote(samples_ref))
     ray.kill(worker)
-    learner = ray.remote(Learner).options(num_cpus=0.01).remote(config, replay)
+    learner = ray.remote(LearnerActor).options(num_cpus=0.01).remote(config, replay)
     ray.get(learner.train.remote(2, False))  # warm-up
     start = time.perf_counter()
     done = 0
@@ -220,7 +220,7 @@ def learner_throughput(cfg: Any, steps: int) -> dict[str, Any]:
     ray.kill(replay)
 
     torch.set_num_threads(1)
-    trainer = AZTrainer(game, cfg)
+    trainer = AZLearner(game, cfg)
     trainer.train_step(batches[0])
     start = time.perf_counter()
     for batch in batches:
@@ -271,7 +271,7 @@ def network_weights(cfg: Any, game: Any, checkpoint: str | None) -> tuple[Any, l
 
     if checkpoint is None:
         return cfg.network, [seeded(0, cfg.network), seeded(1, cfg.network)], "random, seed 0"
-    from ponder.agents.alphazero.trainer import validate_metadata
+    from ponder.agents.alphazero.learner import validate_metadata
     from ponder.checkpoint import load_checkpoint
 
     ckpt = load_checkpoint(checkpoint, expect={"algorithm": "alphazero", "game": game.name})

@@ -1,6 +1,6 @@
 """Everything that runs on Ray: the only package that imports it (see DESIGN.md).
 
-AlphaZero: `worker.SelfPlayWorker`, `replay.ReplayBuffer`, `learner.Learner`,
-`evaluation.Evaluator` and `inference.InferenceServer`, scheduled by `driver.AZPipeline`
+AlphaZero: `worker.SelfPlayWorker`, `replay.ReplayBuffer`, `learner.LearnerActor`,
+`evaluation.MatchJudge` and `inference.InferenceServer`, scheduled by `driver.AZPipeline`
 (`ponder train az`). DQN scale-out: the `apex_*` modules. `cluster.ensure_ray` starts or joins Ray.
 """

@@ -1,7 +1,7 @@
 """The AlphaZero training driver: starts the actors, moves data between them, and keeps the run.
 
-    SelfPlayWorker x N --samples--> ReplayBuffer --batches--> Learner --weights--> workers
-                                                                  \\--weights--> Evaluator
+    SelfPlayWorker x N --samples--> ReplayBuffer --batches--> LearnerActor --weights--> workers
+                                                                  \\--weights--> MatchJudge
 
 The driver owns no data: samples go from a worker's result straight into the replay actor, and
 weights are one object in the object store whose reference the driver hands on. What the driver
@@ -169,9 +169,9 @@ class AZPipeline:
     def _start_actors(self) -> None:
         import ray
 
-        from ponder.selfplay.evaluation import Evaluator
+        from ponder.selfplay.evaluation import MatchJudge
         from ponder.selfplay.inference import InferenceServer
-        from ponder.selfplay.learner import Learner
+        from ponder.selfplay.learner import LearnerActor
         from ponder.selfplay.replay import ReplayBuffer
 
         self.plan = plan = resources_plan(self.cfg)
@@ -186,7 +186,7 @@ class AZPipeline:
         )
         ckpt_ref = ray.put(self.checkpoint) if self.checkpoint is not None else None
         self.learner = (
-            ray.remote(Learner)
+            ray.remote(LearnerActor)
             .options(num_cpus=plan["learner_cpus"], num_gpus=plan["learner_gpus"])
             .remote(self.config_dict, self.replay, plan["device"], ckpt_ref)
         )
@@ -202,8 +202,8 @@ class AZPipeline:
                     self.cfg.train.mixed_precision,
                 )
             )
-        self.evaluator_cls = ray.remote(Evaluator).options(num_cpus=0)
-        self.evaluator: Any = None  # started at the first evaluation (many runs never get one)
+        self.judge_cls = ray.remote(MatchJudge).options(num_cpus=0)
+        self.judge: Any = None  # started at the first evaluation (many runs never get one)
         self.eval_ref: Any = None
         self.workers = [self._new_worker(i, 0) for i in range(self.cfg.pipeline.workers)]
         counters = ray.get(self.learner.counters.remote())
@@ -481,14 +481,14 @@ class AZPipeline:
     def _request_eval(self) -> None:
         """Evaluate the weights of this step now, or as soon as the running evaluation ends."""
         if self.eval_ref is None:
-            self.eval_ref = self._evaluator().evaluate.remote(self.weights_ref, self.weights_step)
+            self.eval_ref = self._judge().evaluate.remote(self.weights_ref, self.weights_step)
         else:
             self.eval_wanted = (self.weights_ref, self.weights_step)
 
-    def _evaluator(self) -> Any:
-        if self.evaluator is None:
-            self.evaluator = self.evaluator_cls.remote(self.config_dict)
-        return self.evaluator
+    def _judge(self) -> Any:
+        if self.judge is None:
+            self.judge = self.judge_cls.remote(self.config_dict)
+        return self.judge
 
     def _on_eval_result(self, ref: Any) -> None:
         import ray
@@ -498,8 +498,10 @@ class AZPipeline:
             result = ray.get(ref)
         except ray.exceptions.RayActorError as exc:
             raise_user_error(exc)
-            self.display.message(f"the evaluator died ({str(exc).splitlines()[0]}); restarting")
-            self.evaluator = None  # the next evaluation starts a fresh one
+            self.display.message(
+                f"the evaluation judge died ({str(exc).splitlines()[0]}); restarting"
+            )
+            self.judge = None  # the next evaluation starts a fresh one
             result = None
         except ray.exceptions.RayTaskError as exc:
             raise_user_error(exc)
@@ -515,7 +517,7 @@ class AZPipeline:
         if self.eval_wanted is not None:
             weights, step = self.eval_wanted
             self.eval_wanted = None
-            self.eval_ref = self._evaluator().evaluate.remote(weights, step)
+            self.eval_ref = self._judge().evaluate.remote(weights, step)
 
     # -- logs and checkpoints -----------------------------------------------------------------
     def _log(self) -> None:
@@ -617,7 +619,7 @@ class AZPipeline:
             for handle in [
                 *(w.handle for w in self.workers),
                 self.learner,
-                *([self.evaluator] if self.evaluator is not None else []),
+                *([self.judge] if self.judge is not None else []),
                 self.replay,
                 *([self.server] if self.server is not None else []),
             ]:
@@ -760,7 +762,7 @@ def validate_run(
     the config, schema, shapes and optimizer included."""
     from ponder.agents.alphazero.config import AZConfig
     from ponder.agents.alphazero.inference_backends import check_backend
-    from ponder.agents.alphazero.trainer import check_resumable
+    from ponder.agents.alphazero.learner import check_resumable
     from ponder.config import apply_overrides, read_yaml, validate_config
     from ponder.envs.registry import get_game
 

@@ -95,7 +95,11 @@ def stop_reached(stop_when: dict[str, float], metrics: dict[str, float]) -> str 
     return None
 
 
-class Evaluator:
+class MatchJudge:
+    """The evaluation actor: plays the learner's latest weights against the run's evaluation
+    opponents in arena matches and reports the metrics `pipeline.stop_when` may name. (Not a
+    leaf evaluator: those turn positions into priors and values for the search.)"""
+
     def __init__(self, config: dict[str, Any], threads: int = 1):
         import torch
 

@@ -1,4 +1,4 @@
-"""The learner: AZ-core's `AZTrainer` in its own process, fed from the replay buffer.
+"""The learner: AZ-core's `AZLearner` in its own process, fed from the replay buffer.
 
 It trains only as many steps as the driver grants (the driver holds trained samples at
 `train.sample_ratio` times the generated ones), and publishes weights with one `ray.put` whose
@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 
-class Learner:
+class LearnerActor:
     def __init__(
         self,
         config: dict[str, Any],
@@ -23,13 +23,13 @@ class Learner:
         import torch
 
         from ponder.agents.alphazero.config import AZConfig
-        from ponder.agents.alphazero.trainer import AZTrainer
+        from ponder.agents.alphazero.learner import AZLearner
         from ponder.envs.registry import get_game
 
         torch.set_num_threads(threads)
         self.cfg = AZConfig.model_validate(config)
         self.replay = replay
-        self.trainer = AZTrainer(get_game(self.cfg.game), self.cfg, device=device)
+        self.trainer = AZLearner(get_game(self.cfg.game), self.cfg, device=device)
         if checkpoint is not None:
             self.trainer.restore(checkpoint)
         self.device = device

@@ -28,8 +28,8 @@ from ray.rllib.core.rl_module.torch import TorchRLModule
 from ray.rllib.utils.torch_utils import FLOAT_MIN
 
 from ponder.agents.alphazero.config import AZConfig, NetworkConfig
+from ponder.agents.alphazero.learner import checkpoint_metadata
 from ponder.agents.alphazero.network import PolicyValueNet
-from ponder.agents.alphazero.trainer import checkpoint_metadata
 from ponder.envs.registry import get_game
 
 MAIN = "main"

@@ -76,7 +76,7 @@ def make_run(path: Path, **sections: dict[str, Any]) -> Path:
     import numpy as np
 
     from ponder.agents.alphazero.config import AZConfig
-    from ponder.agents.alphazero.trainer import AZTrainer
+    from ponder.agents.alphazero.learner import AZLearner
     from ponder.checkpoint import save_array_folder
     from ponder.config import dump_config, validate_config
     from ponder.envs.registry import get_game
@@ -85,7 +85,7 @@ def make_run(path: Path, **sections: dict[str, Any]) -> Path:
     from ponder.selfplay.replay import ReplayBuffer
 
     cfg = validate_config(AZConfig, tiny_config(**sections))
-    trainer = AZTrainer(get_game(cfg.game), cfg)
+    trainer = AZLearner(get_game(cfg.game), cfg)
     tensors, meta = trainer.checkpoint(PipelineCounters().compute(0))
     meta["pipeline"] = asdict(PipelineCounters())
     meta["replay_step"] = 0

@@ -9,7 +9,7 @@ import torch
 
 from ponder import cli
 from ponder.agents.alphazero.config import AZConfig
-from ponder.agents.alphazero.trainer import AZTrainer
+from ponder.agents.alphazero.learner import AZLearner
 from ponder.arena import play_match
 from ponder.envs.registry import get_game
 from ponder.rundir import RunDir
@@ -23,7 +23,7 @@ def _save_tiny_checkpoint(root, game_name: str) -> str:
             "selfplay": {"search": {"num_simulations": 8, "leaves_per_step": 2}},
         }
     )
-    trainer = AZTrainer(get_game(game_name), cfg)
+    trainer = AZLearner(get_game(game_name), cfg)
     run = RunDir.create(root / game_name, prefix="az")
     tensors, meta = trainer.checkpoint({"positions": 0})
     return str(run.save_checkpoint(trainer.step, tensors, meta))

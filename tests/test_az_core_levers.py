@@ -13,10 +13,10 @@ from az_core_support import one_torch_thread  # noqa: F401
 from pydantic import ValidationError
 
 from ponder.agents.alphazero.config import AZConfig
+from ponder.agents.alphazero.learner import AZLearner, lr_at
 from ponder.agents.alphazero.samples import Samples
 from ponder.agents.alphazero.selfplay import SelfPlayRunner
 from ponder.agents.alphazero.targets import mixed_value, pruned_policy
-from ponder.agents.alphazero.trainer import AZTrainer, lr_at
 from ponder.envs.registry import get_game
 from ponder.search import BatchedMCTS, SearchConfig, UniformEvaluator
 from ponder.selfplay.replay import ReplayBuffer, growing_window
@@ -126,7 +126,7 @@ def test_mixed_value_by_hand() -> None:
 def test_levers_self_play_and_train(sections: dict) -> None:
     game = get_game("tic_tac_toe")
     cfg = tiny_config(**sections)
-    trainer = AZTrainer(game, cfg)
+    trainer = AZLearner(game, cfg)
     from ponder.agents.alphazero.evaluator import TorchEvaluator
 
     runner = SelfPlayRunner(game, cfg, TorchEvaluator(trainer.net), seed=2)

@@ -12,8 +12,8 @@ import torch
 from az_core_support import one_torch_thread  # noqa: F401
 
 from ponder.agents.alphazero.config import AZConfig
+from ponder.agents.alphazero.learner import AZLearner
 from ponder.agents.alphazero.player import load_checkpoint_player, network_player
-from ponder.agents.alphazero.trainer import AZTrainer
 from ponder.agents.player import Player
 from ponder.envs.registry import get_game
 from ponder.errors import PonderError
@@ -33,7 +33,7 @@ def tiny_config(game: str = "tic_tac_toe") -> AZConfig:
 @pytest.fixture(scope="module")
 def saved_checkpoint(tmp_path_factory) -> str:
     game = get_game("tic_tac_toe")
-    trainer = AZTrainer(game, tiny_config())
+    trainer = AZLearner(game, tiny_config())
     run = RunDir.create(tmp_path_factory.mktemp("run") / "r", prefix="az")
     tensors, meta = trainer.checkpoint({"positions": 0})
     return str(run.save_checkpoint(trainer.step, tensors, meta))
@@ -132,7 +132,7 @@ def test_raw_policy_temperature_samples_only_legal_moves(saved_checkpoint: str) 
 def test_network_player_from_published_weights() -> None:
     game = get_game("connect_four")
     cfg = tiny_config("connect_four")
-    weights = AZTrainer(game, cfg).weights()
+    weights = AZLearner(game, cfg).weights()
     player = network_player(weights, game, cfg.network, 4, 0.0, "latest@4")
     outcomes = play_games(game, player, RandomMover(), num_games=2, seed=0)
     assert len(outcomes) == 2

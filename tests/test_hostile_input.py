@@ -385,12 +385,12 @@ def test_truncated_weights(capsys, monkeypatch, run_copy):
 # -- non-finite numbers where they appear ------------------------------------------------------
 def test_a_non_finite_loss_stops_training_before_the_weights_change():
     from ponder.agents.alphazero.config import AZConfig
+    from ponder.agents.alphazero.learner import AZLearner
     from ponder.agents.alphazero.samples import Samples
-    from ponder.agents.alphazero.trainer import AZTrainer
     from ponder.envs.registry import get_game
 
     game = get_game("tic_tac_toe")
-    trainer = AZTrainer(game, AZConfig.model_validate(tiny_config()))
+    trainer = AZLearner(game, AZConfig.model_validate(tiny_config()))
     n = 8
     batch = Samples(
         planes=np.full((n, *game.obs_shape), np.nan, dtype=np.float32),

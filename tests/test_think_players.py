@@ -9,8 +9,8 @@ import torch
 from az_core_support import one_torch_thread  # noqa: F401
 
 from ponder.agents.alphazero.config import AZConfig
+from ponder.agents.alphazero.learner import AZLearner
 from ponder.agents.alphazero.player import AdaptiveBudget, most_visited
-from ponder.agents.alphazero.trainer import AZTrainer
 from ponder.arena.match import play_match
 from ponder.arena.specs import make_player
 from ponder.arena.think.compute import macs_per_evaluation, training_compute
@@ -31,7 +31,7 @@ def checkpoint(tmp_path_factory) -> str:
             "selfplay": {"search": {"num_simulations": 8, "leaves_per_step": 2}},
         }
     )
-    trainer = AZTrainer(TTT, cfg)
+    trainer = AZLearner(TTT, cfg)
     run = RunDir.create(tmp_path_factory.mktemp("run") / "r", prefix="az")
     compute = {
         "network_evaluations": 1000,

@@ -18,8 +18,8 @@ import torch
 
 from ponder.agents.alphazero.config import AZConfig, NetworkConfig
 from ponder.agents.alphazero.evaluator import TorchEvaluator
+from ponder.agents.alphazero.learner import ALGORITHM, validate_metadata
 from ponder.agents.alphazero.network import PolicyValueNet
-from ponder.agents.alphazero.trainer import ALGORITHM, validate_metadata
 from ponder.agents.player import MoveInfo
 from ponder.checkpoint import load_checkpoint, load_state_dict_checked, nonfinite_tensor
 from ponder.errors import PonderError

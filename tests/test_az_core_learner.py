@@ -1,4 +1,4 @@
-"""AZTrainer: it learns a tiny batch, resumes bit-exactly, and rejects foreign checkpoints."""
+"""AZLearner: it learns a tiny batch, resumes bit-exactly, and rejects foreign checkpoints."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import torch
 from az_core_support import one_torch_thread, random_positions  # noqa: F401
 
 from ponder.agents.alphazero.config import AZConfig
+from ponder.agents.alphazero.learner import AZLearner, checkpoint_metadata, lr_at, wdl_targets
 from ponder.agents.alphazero.samples import Samples
-from ponder.agents.alphazero.trainer import AZTrainer, checkpoint_metadata, lr_at, wdl_targets
 from ponder.checkpoint import load_checkpoint, save_checkpoint
 from ponder.envs.registry import get_game
 from ponder.errors import PonderError
@@ -44,7 +44,7 @@ def tiny_batch(game, n: int, seed: int) -> Samples:
 @pytest.mark.parametrize("value_loss", ["mse", "wdl"])
 def test_overfits_a_tiny_batch(value_loss: str) -> None:
     game = get_game("tic_tac_toe")
-    trainer = AZTrainer(game, tiny_config(value_loss=value_loss, augment=False))
+    trainer = AZLearner(game, tiny_config(value_loss=value_loss, augment=False))
     batch = tiny_batch(game, 16, seed=1)
     first = trainer.train_step(batch)
     for _ in range(150):
@@ -60,7 +60,7 @@ def test_policy_weight_zero_removes_policy_gradient() -> None:
     game = get_game("tic_tac_toe")
     batch = tiny_batch(game, 8, seed=2)
     batch.policy_weight[:] = 0.0
-    trainer = AZTrainer(game, tiny_config(augment=False))
+    trainer = AZLearner(game, tiny_config(augment=False))
     losses = trainer.train_step(batch)
     assert losses["policy_loss"] == 0.0
     assert losses["total"] == pytest.approx(losses["value_loss"])
@@ -83,7 +83,7 @@ def test_lr_schedule_and_wdl_targets() -> None:
 def test_checkpoint_round_trip_gives_identical_next_step(tmp_path) -> None:
     game = get_game("tic_tac_toe")
     cfg = tiny_config(optimizer="adam", augment=True)
-    trainer = AZTrainer(game, cfg)
+    trainer = AZLearner(game, cfg)
     for seed in range(3):
         trainer.train_step(tiny_batch(game, 16, seed=seed))
     tensors, meta = trainer.checkpoint({"positions": 123})
@@ -91,7 +91,7 @@ def test_checkpoint_round_trip_gives_identical_next_step(tmp_path) -> None:
     assert meta["step"] == 3 and meta["compute"] == {"positions": 123}
     save_checkpoint(tmp_path / "ckpt", tensors, meta)
 
-    resumed = AZTrainer(game, cfg.model_copy(update={"seed": 99}))
+    resumed = AZLearner(game, cfg.model_copy(update={"seed": 99}))
     resumed.restore(load_checkpoint(tmp_path / "ckpt"))
     assert resumed.step == 3 and resumed.samples_trained == 48
 
@@ -106,7 +106,7 @@ def test_checkpoint_round_trip_gives_identical_next_step(tmp_path) -> None:
 def test_sgd_restore_and_mismatches(tmp_path) -> None:
     game = get_game("tic_tac_toe")
     cfg = tiny_config(optimizer="sgd")
-    trainer = AZTrainer(game, cfg)
+    trainer = AZLearner(game, cfg)
     trainer.train_step(tiny_batch(game, 16, seed=0))
     tensors, extra = trainer.checkpoint_tensors()
     meta = checkpoint_metadata(game, cfg, trainer.step, {}, trainer_state=extra)
@@ -114,26 +114,26 @@ def test_sgd_restore_and_mismatches(tmp_path) -> None:
 
     wider = cfg.model_copy(update={"network": cfg.network.model_copy(update={"channels": 32})})
     with pytest.raises(PonderError, match="channels"):
-        AZTrainer(game, wider).restore(load_checkpoint(tmp_path / "good"))
+        AZLearner(game, wider).restore(load_checkpoint(tmp_path / "good"))
 
     adam = cfg.model_copy(update={"train": cfg.train.model_copy(update={"optimizer": "adam"})})
     with pytest.raises(PonderError, match="optimizer 'sgd'"):
-        AZTrainer(game, adam).restore(load_checkpoint(tmp_path / "good"))
+        AZLearner(game, adam).restore(load_checkpoint(tmp_path / "good"))
 
     other_game = {**meta, "game": "connect_four"}
     save_checkpoint(tmp_path / "other", tensors, other_game)
     with pytest.raises(PonderError, match="connect_four"):
-        AZTrainer(game, cfg).restore(load_checkpoint(tmp_path / "other"))
+        AZLearner(game, cfg).restore(load_checkpoint(tmp_path / "other"))
 
     weights_only = {k: v for k, v in meta.items() if k != "trainer"}
     save_checkpoint(tmp_path / "weights", tensors, weights_only)
     with pytest.raises(PonderError, match="no trainer state"):
-        AZTrainer(game, cfg).restore(load_checkpoint(tmp_path / "weights"))
+        AZLearner(game, cfg).restore(load_checkpoint(tmp_path / "weights"))
 
 
 def test_mixed_precision_stays_off_on_the_cpu() -> None:
     game = get_game("tic_tac_toe")
-    trainer = AZTrainer(game, tiny_config(mixed_precision=True), device="cpu")
+    trainer = AZLearner(game, tiny_config(mixed_precision=True), device="cpu")
     assert trainer.amp_dtype is None and not trainer.scaler.is_enabled()
     losses = trainer.train_step(tiny_batch(game, 8, seed=0))
     assert all(np.isfinite(v) for v in losses.values())
@@ -145,14 +145,14 @@ def test_cuda_mixed_precision_learns_and_matches_cpu_outputs() -> None:
     from ponder.agents.alphazero.evaluator import TorchEvaluator
 
     game = get_game("tic_tac_toe")
-    trainer = AZTrainer(game, tiny_config(mixed_precision=True, augment=False), device="cuda")
+    trainer = AZLearner(game, tiny_config(mixed_precision=True, augment=False), device="cuda")
     assert trainer.amp_dtype in (torch.bfloat16, torch.float16)
     batch = tiny_batch(game, 16, seed=1)
     first = trainer.train_step(batch)
     for _ in range(100):
         last = trainer.train_step(batch)
     assert last["total"] < first["total"]
-    cpu_net = AZTrainer(game, tiny_config()).net
+    cpu_net = AZLearner(game, tiny_config()).net
     cpu_net.load_state_dict(trainer.weights())
     on_gpu = TorchEvaluator(trainer.net, device="cuda")(batch.planes, batch.legal)
     on_cpu = TorchEvaluator(cpu_net, device="cpu")(batch.planes, batch.legal)

@@ -45,7 +45,7 @@ class _MetaModel(BaseModel):
 
 
 class TrainerState(_MetaModel):
-    """What `AZTrainer.checkpoint_tensors` stores beside the tensors to resume exactly."""
+    """What `AZLearner.checkpoint_tensors` stores beside the tensors to resume exactly."""
 
     step: int = Field(ge=0)
     samples_trained: int = Field(ge=0)
@@ -106,7 +106,7 @@ def wdl_targets(value: torch.Tensor) -> torch.Tensor:
     return torch.stack([win, 1 - win - loss, loss], dim=1)
 
 
-class AZTrainer:
+class AZLearner:
     def __init__(self, game: Any, cfg: AZConfig, device: str = "cpu"):
         self.game = game
         self.cfg = cfg
@@ -277,7 +277,7 @@ def checkpoint_metadata(
 
 
 def check_resumable(ckpt: Checkpoint, game: Any, cfg: AZConfig) -> AZCheckpointMeta:
-    """Everything `AZTrainer.restore` needs from `ckpt`, checked without building the trainer:
+    """Everything `AZLearner.restore` needs from `ckpt`, checked without building the trainer:
     the schema, game, network shape (tensor by tensor, on torch's meta device, so nothing is
     allocated), optimizer and finiteness. The driver calls it before anything starts, so a
     mismatch is one line and not an error inside the learner's actor."""
