@@ -2,7 +2,7 @@
 
 - `njit_cached` (plain kernels: tree operations, replay, solvers, game functions): numba checks
   only the source file of the function it caches, yet a cached kernel holds the code of every
-  helper it calls or inlines and the constants it read from other modules. Edit `search/rng.py`
+  helper it calls or inlines and the constants it read from other modules. Edit `envs/rng.py`
   and the cached `search/tree.py` kernels would keep the old helper. Here the cache key also
   holds a hash of the source of every ponder folder the kernel reaches (its own, and those of
   the jitted functions and modules it names, followed transitively), so any such edit misses.

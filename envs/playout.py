@@ -1,13 +1,13 @@
 """Uniformly random playouts of a native game, as numba kernels.
 
-`make_random_playout(game)` returns a jitted `playout(state, mask_scratch) -> outcome for player
-0` that other jitted kernels can call (the UCT baseline and the rollout evaluator do); it is built
-once per game as a closure over the game's jitted functions, so numba specialises it per game.
-`random_playouts_batch` plays whole batches of games in lockstep for the throughput benchmark and
-for checking outcome statistics.
+`make_random_playout(game)` returns a jitted `playout(state, mask_scratch, rng, row) -> outcome
+for player 0` that other jitted kernels can call (the UCT baseline and the rollout evaluator do);
+it is built once per game as a closure over the game's jitted functions, so numba specialises it
+per game. `random_playouts_batch` plays whole batches of games in lockstep for the throughput
+benchmark and for checking outcome statistics.
 
-Randomness comes from numba's own generator (separate from NumPy's in Python); seed it with
-`seed_numba_rng(seed)`, or pass `seed` to the batch runner.
+Randomness comes from the caller's per-row streams (`ponder.envs.rng`): row `row` of `rng`, so
+a playout inside tree b of a batched search draws from tree b's stream alone.
 """
 
 from __future__ import annotations
@@ -19,18 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ponder.envs.board.base import BoardGame
-from ponder.envs.jit_cache import njit_cached, njit_closure
-
-
-@njit_cached
-def seed_numba_rng(seed):
-    """Seed the generator that `np.random` calls inside jitted code use (this thread's)."""
-    np.random.seed(seed)
+from ponder.envs.jit_cache import njit_closure
+from ponder.envs.rng import randint, seed_rows
 
 
 @functools.cache
 def make_random_playout(game: BoardGame) -> Callable:
-    """Jitted `playout(state, mask_scratch) -> float`: random legal moves to the end, in place.
+    """Jitted `playout(state, mask_scratch, rng, row) -> float`: random legal moves to the end,
+    in place, drawn from stream `row` of `rng` (a uint64 array seeded by `rng.seed_rows`).
 
     `state` is one state row (the caller copies it first if the position must survive);
     `mask_scratch` is a bool array of length `num_actions`. Returns the final outcome for player
@@ -44,7 +40,7 @@ def make_random_playout(game: BoardGame) -> Callable:
     )
     num_actions = game.num_actions
 
-    def placement_playout(state, mask_scratch):
+    def placement_playout(state, mask_scratch, rng, row):
         # One legal mask for the whole game, drawn from by rejection: uniform over the free
         # actions, and far cheaper than a full mask and two scans per move.
         if is_terminal(state):
@@ -55,7 +51,7 @@ def make_random_playout(game: BoardGame) -> Callable:
             if mask_scratch[a]:
                 free += 1
         while free > 0:
-            action = np.random.randint(num_actions)
+            action = randint(rng, row, num_actions)
             if not mask_scratch[action]:
                 continue
             mask_scratch[action] = False
@@ -68,7 +64,7 @@ def make_random_playout(game: BoardGame) -> Callable:
     if game.placement:
         return njit_closure(placement_playout)
 
-    def playout(state, mask_scratch):
+    def playout(state, mask_scratch, rng, row):
         if is_terminal(state):
             return outcome(state)
         while True:
@@ -79,7 +75,7 @@ def make_random_playout(game: BoardGame) -> Callable:
                     count += 1
             if count == 0:
                 raise ValueError("position is not terminal but has no legal action")
-            pick = np.random.randint(count)
+            pick = randint(rng, row, count)
             action = -1
             for a in range(num_actions):
                 if mask_scratch[a]:
@@ -96,12 +92,11 @@ def make_random_playout(game: BoardGame) -> Callable:
 
 @functools.cache
 def _make_batch_runner(game: BoardGame) -> Callable:
-    """Jitted `run(states, mask, rounds, seed) -> (moves, counts)`; see `random_playouts_batch`."""
+    """Jitted `run(states, mask, rounds, rng) -> (moves, counts)`; see `random_playouts_batch`."""
     init, legal_mask, play = game.init, game.legal_mask, game.play
     num_actions = game.num_actions
 
-    def run(states, mask, rounds, seed):
-        np.random.seed(seed)
+    def run(states, mask, rounds, rng):
         batch = states.shape[0]
         done = np.zeros(batch, dtype=np.bool_)
         counts = np.zeros(3, dtype=np.int64)  # player 0 wins, draws, player 1 wins
@@ -123,7 +118,7 @@ def _make_batch_runner(game: BoardGame) -> Callable:
                             count += 1
                     if count == 0:
                         raise ValueError("position is not terminal but has no legal action")
-                    pick = np.random.randint(count)
+                    pick = randint(rng, i, count)
                     action = -1
                     for a in range(num_actions):
                         if mask[a]:
@@ -161,14 +156,17 @@ def random_playouts_batch(
 ) -> PlayoutCounts:
     """Play `rounds` x `batch` uniformly random games to the end, `batch` at a time in lockstep.
 
-    The whole loop runs in one numba call on one thread (seeded inside numba), so the result is
-    reproducible for a given seed and comparable with any single-threaded engine.
+    The whole loop runs in one numba call on one thread, one random stream per slot of the
+    batch, so the result is reproducible for a given seed and comparable with any
+    single-threaded engine.
     """
     if batch < 1 or rounds < 1:
         raise ValueError(f"batch and rounds must be positive, got {batch} and {rounds}")
     states = np.zeros((batch, game.state_len), dtype=game.state_dtype)
     mask = np.zeros(game.num_actions, dtype=np.bool_)
-    moves, counts = _make_batch_runner(game)(states, mask, rounds, seed)
+    rng = np.zeros(batch, dtype=np.uint64)
+    seed_rows(rng, seed)  # game i of each round draws from stream i
+    moves, counts = _make_batch_runner(game)(states, mask, rounds, rng)
     return PlayoutCounts(
         games=batch * rounds,
         moves=int(moves),

@@ -8,10 +8,11 @@ Modules: `config` (SearchConfig), `mcts` (BatchedMCTS, the step driver), `uct` (
 `evaluators`, `result` (SearchResult), `layout` (the tree arrays), `tree` (selection, backup,
 reuse: the numba core), `gumbel` (the Gumbel root), `kernels` (per-game numba kernels),
 `backends` (the one place that tells native games from OpenSpiel ones) with
-`native_backend` and `openspiel_backend` (where positions live), `rng` (per-row streams).
+`native_backend` and `openspiel_backend` (where positions live). Per-row random streams come
+from `ponder.envs.rng`, which random playouts share.
 
 Kernels cache to disk through `ponder.envs.jit_cache`, whose keys cover the source of every
-folder a kernel reaches: an edit to `layout.py`, `rng.py` or a game recompiles what it touches.
+folder a kernel reaches: an edit to `layout.py`, `envs/rng.py` or a game recompiles what it touches.
 """
 
 from ponder.search.config import SearchConfig

@@ -148,17 +148,18 @@ def native_kernels(game: BoardGame, mode: int) -> NativeKernels:
 
 @functools.cache
 def rollout_kernel(game: BoardGame) -> Callable:
-    """Jitted `values(states, rollouts, out, row_scratch, mask_scratch)`: the mean outcome of
-    `rollouts` random playouts from each state, from the view of the player to move there."""
+    """Jitted `values(states, rollouts, out, row_scratch, mask_scratch, rng)`: the mean outcome
+    of `rollouts` random playouts from each state, from the view of the player to move there,
+    all drawn from stream 0 of `rng`."""
     playout, to_play = make_random_playout(game), game.to_play
 
-    def rollout_values(states, rollouts, out, row_scratch, mask_scratch):
+    def rollout_values(states, rollouts, out, row_scratch, mask_scratch, rng):
         for i in range(out.shape[0]):
             total = 0.0
             for _ in range(rollouts):
                 for j in range(states.shape[1]):
                     row_scratch[j] = states[i, j]
-                total += playout(row_scratch, mask_scratch)
+                total += playout(row_scratch, mask_scratch, rng, 0)
             mean = total / rollouts
             out[i] = mean if to_play(states[i]) == 0 else -mean
 
@@ -236,7 +237,7 @@ def uct_kernel(game: BoardGame) -> Callable:
                 for _ in range(rollouts):
                     for i in range(width):
                         row_scratch[i] = state[i]
-                    total += playout(row_scratch, mask)
+                    total += playout(row_scratch, mask, rng, b)  # tree b's own stream
                 backup(tree, b, node, total / rollouts)
         return 0
 

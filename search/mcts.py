@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from ponder.envs import rng as rng_mod
 from ponder.errors import PonderError
-from ponder.search import rng as rng_mod
 from ponder.search import tree as tree_ops
 from ponder.search.backends import make_backend
 from ponder.search.config import SearchConfig

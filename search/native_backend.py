@@ -8,9 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from ponder.envs import rng as rng_mod
 from ponder.envs.board.base import BoardGame
-from ponder.envs.playout import seed_numba_rng
-from ponder.search import rng as rng_mod
 from ponder.search import tree as tree_ops
 from ponder.search.kernels import drop_stale_roots, native_kernels, rollout_kernel, uct_kernel
 from ponder.search.layout import Leaves, Tree, new_root_info, new_tree
@@ -97,14 +96,15 @@ class NativeBackend:
 
 def native_rollouts(game: BoardGame, rollouts: int, seed: int) -> Any:
     """`values(states, out)`: the mean of `rollouts` random playouts from each state row, in
-    one numba call (numba's own generator, seeded here)."""
+    one numba call, drawn from this evaluator's own stream (seeded here)."""
     kernel = rollout_kernel(game)
     mask = np.zeros(game.num_actions, dtype=np.bool_)
     row = np.zeros(game.state_len, dtype=game.state_dtype)
-    seed_numba_rng(seed)
+    stream = np.zeros(1, dtype=np.uint64)
+    rng_mod.seed_rows(stream, seed)
 
     def values(states: Any, out: np.ndarray) -> None:
-        kernel(np.asarray(states), rollouts, out, row, mask)
+        kernel(np.asarray(states), rollouts, out, row, mask, stream)
 
     return values
 
@@ -129,8 +129,7 @@ class NativeUCT:
         )
         self._root = new_root_info(batch, num_actions)
         self._rng = np.zeros(batch, dtype=np.uint64)
-        rng_mod.seed_rows(self._rng, seed)
-        seed_numba_rng(seed)
+        rng_mod.seed_rows(self._rng, seed)  # tree b's ties and rollouts: stream seed + b
         self._scratch = np.zeros(num_actions, dtype=np.float64)
         self._row = np.zeros(game.state_len, dtype=game.state_dtype)
         self._mask = np.zeros(num_actions, dtype=np.bool_)

@@ -18,9 +18,9 @@ from collections.abc import Callable
 import numpy as np
 from numba import njit
 
+from ponder.envs import rng as rng_mod
 from ponder.envs.jit_cache import njit_cached, njit_closure
 from ponder.search import gumbel as gumbel_root
-from ponder.search import rng as rng_mod
 from ponder.search.layout import (
     E_CHILD,
     E_INFLIGHT,

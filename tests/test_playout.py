@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from ponder.envs.jit_cache import njit_closure
-from ponder.envs.playout import make_random_playout, random_playouts_batch, seed_numba_rng
+from ponder.envs.playout import make_random_playout, random_playouts_batch
 from ponder.envs.registry import get_game, native_game_names
+from ponder.envs.rng import seed_rows
 
 # Exact probabilities under uniformly random play (all 255168 games weighted by their chance).
 TTT_FIRST, TTT_DRAW, TTT_SECOND = 0.5849, 0.1270, 0.2881
@@ -37,18 +38,39 @@ def test_batch_runs_are_seeded_and_batch_size_does_not_change_statistics():
     assert abs(single.first_wins / single.games - TTT_FIRST) < 0.02
 
 
+def _streams(rows: int, seed: int) -> np.ndarray:
+    rng = np.zeros(rows, dtype=np.uint64)
+    seed_rows(rng, seed)
+    return rng
+
+
+def test_a_playout_draws_from_its_own_row_only():
+    """Stream r of a batch seeded s is the stream of row 0 seeded s + r, and playing on one
+    row leaves the others untouched: a tree's rollouts do not depend on its neighbours."""
+    game = get_game("connect_four")
+    playout = make_random_playout(game)
+    mask = np.zeros(game.num_actions, dtype=np.bool_)
+    batch = _streams(3, 20)
+    untouched = batch.copy()
+    alone = _streams(1, 22)
+    a, b = game.new_states(1)[0], game.new_states(1)[0]
+    assert playout(a, mask, batch, 2) == playout(b, mask, alone, 0)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(batch[:2], untouched[:2])
+    assert batch[2] == alone[0] != untouched[2]
+
+
 def _make_kernel(game):
     """A kernel that calls the playout from jitted code, built the way search builds its own."""
     playout, init, state_len = make_random_playout(game), game.init, game.state_len
 
-    def playouts(n, seed):
-        np.random.seed(seed)
+    def playouts(n, rng):
         state = np.zeros(state_len, dtype=np.int8)
         mask = np.zeros(9, dtype=np.bool_)
         total = np.zeros(3, dtype=np.int64)
         for _ in range(n):
             init(state)
-            result = playout(state, mask)
+            result = playout(state, mask, rng, 0)
             total[int(result) + 1] += 1
         return total
 
@@ -59,17 +81,17 @@ def test_playout_callable_from_jitted_code_and_plays_in_place():
     game = get_game("tic_tac_toe")
     playout = make_random_playout(game)
     assert make_random_playout(game) is playout  # cached per game
-    second, draws, first = _make_kernel(game)(20000, 5)
+    second, draws, first = _make_kernel(game)(20000, _streams(1, 5))
     assert abs(first / 20000 - TTT_FIRST) < 0.02
     assert abs(draws / 20000 - TTT_DRAW) < 0.02
     assert abs(second / 20000 - TTT_SECOND) < 0.02
 
     state = game.new_states(1)[0]
     mask = np.zeros(game.num_actions, dtype=np.bool_)
-    seed_numba_rng(0)
-    result = playout(state, mask)
+    rng = _streams(1, 0)
+    result = playout(state, mask, rng, 0)
     assert game.is_terminal(state) and result == game.outcome(state)
-    assert playout(state, mask) == result  # finished position: outcome unchanged
+    assert playout(state, mask, rng, 0) == result  # finished position: outcome unchanged
 
 
 @pytest.mark.parametrize("name", native_game_names())
@@ -77,10 +99,10 @@ def test_every_native_game_plays_to_a_valid_end(name):
     game = get_game(name)
     playout = make_random_playout(game)
     mask = np.zeros(game.num_actions, dtype=np.bool_)
-    seed_numba_rng(11)
+    rng = _streams(1, 11)
     for _ in range(5):
         state = game.new_states(1)[0]
-        result = playout(state, mask)
+        result = playout(state, mask, rng, 0)
         assert result in (-1.0, 0.0, 1.0)
         assert game.is_terminal(state)
         assert result == game.outcome(state)

@@ -95,3 +95,15 @@ def test_openspiel_terminal_rule_still_takes_wins_and_blocks():
         result = uct.search(states)
         assert result.action.tolist() == [2, 1]
         assert result.visits[0, 2] == result.visits[0].max()
+
+
+def test_a_uct_row_does_not_depend_on_its_batch():
+    """Tree b draws its ties and rollouts from stream seed + b alone: searched beside other
+    positions or by itself, it makes the same search."""
+    states = random_positions(3, max_plies=2, seed=6)
+    batch = UCTRollout(GAME, 3, num_simulations=200, rollouts=2, seed=4).search(states)
+    for r in range(3):
+        alone = UCTRollout(GAME, 1, num_simulations=200, rollouts=2, seed=4 + r)
+        result = alone.search(states[r : r + 1])
+        np.testing.assert_array_equal(batch.visits[r], result.visits[0])
+        np.testing.assert_array_equal(batch.q[r], result.q[0])

@@ -1,9 +1,11 @@
-"""One small random generator per tree, inside numba.
+"""One small random generator per row of a batch, inside numba: every tree of a batched search
+and every random playout draws from one of these, never from numba's global `np.random`.
 
 Each row of a batch draws from its own xorshift64* stream seeded from `seed + row`, so a tree's
-search does not depend on which other trees share its batch: row r of a batch seeded s replays
-exactly what row 0 of a batch seeded s + r does. (numba's global `np.random` state is shared by
-every row and would tie each tree's randomness to the batch composition.)
+search (its noise, ties and rollouts) does not depend on which other trees share its batch: row
+r of a batch seeded s replays exactly what row 0 of a batch seeded s + r does. (numba's global
+`np.random` state is shared by every row and would tie each row's randomness to the batch
+composition.) It lives in envs/ because random playouts, a game-level tool, draw from it too.
 """
 
 from __future__ import annotations
