@@ -30,6 +30,7 @@ from ponder.arena.ratings import (
 )
 from ponder.arena.sprt import SprtConfig, SprtState, check_sprt, sprt_state
 from ponder.errors import PonderError
+from ponder.seeds import derive_seed
 
 # Moves kept per position in game records: enough for a viewer's heat map on the small boards
 # (all of tic-tac-toe's and connect four's), the strongest candidates on the big ones.
@@ -85,10 +86,6 @@ class GameResult:
     @property
     def result(self) -> str:
         return {1.0: "1-0", -1.0: "0-1"}.get(self.outcome, "1/2-1/2")
-
-
-def _derive_seed(*keys: int) -> int:
-    return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(1, np.uint32)[0])
 
 
 def top_moves(
@@ -188,8 +185,8 @@ def play_games(
         if game.is_terminal(states[i]):
             finish(i)
 
-    player_a.start(game, n, _derive_seed(seed, 0))
-    player_b.start(game, n, _derive_seed(seed, 1))
+    player_a.start(game, n, derive_seed(seed, 0))
+    player_b.start(game, n, derive_seed(seed, 1))
     seats = ((player_a, 0), (player_b, 1))
     while not done.all():
         live = np.flatnonzero(~done)

@@ -14,12 +14,13 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ponder.agents.player import Player
-from ponder.arena.match import GameResult, GameSetup, _derive_seed, play_games
+from ponder.arena.match import GameResult, GameSetup, play_games
 from ponder.errors import PonderError
+from ponder.seeds import derive_seed
 
 
 def chunk_seed(match_seed: int, chunk: int) -> int:
-    return _derive_seed(match_seed, chunk, 0x5EED)
+    return derive_seed(match_seed, chunk, 0x5EED)
 
 
 class ArenaWorker:

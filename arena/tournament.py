@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ponder.agents.player import Player
-from ponder.arena.match import MatchResult, _derive_seed, play_match, resolve_game
+from ponder.arena.match import MatchResult, play_match, resolve_game
 from ponder.arena.ratings import PairingCounts, RatingTable, fit_ratings
 from ponder.errors import PonderError
+from ponder.seeds import derive_seed
 
 MODES = ("round-robin", "gauntlet")
 
@@ -87,7 +88,7 @@ def run_tournament(
                 players[i],
                 players[j],
                 num_games,
-                seed=_derive_seed(seed, i, j),
+                seed=derive_seed(seed, i, j),
                 workers=workers,
                 openings=openings,
                 record=keep or None,

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from ponder.seeds import derive_seed
+
 # How many finished games of each round are kept whole (moves and result) for the run's
 # games/ folder: enough to watch how play changes, without writing every game.
 RECORDS_PER_ROUND = 1
@@ -54,9 +56,7 @@ class SelfPlayWorker:
                 backend=self.cfg.selfplay.inference_backend,
             )
         # A restarted worker gets a fresh seed so it does not replay its predecessor's games.
-        seed = int(
-            np.random.SeedSequence([self.cfg.seed, worker_index, incarnation]).generate_state(1)[0]
-        )
+        seed = derive_seed(self.cfg.seed, worker_index, incarnation)
         self.runner = SelfPlayRunner(self.game, self.cfg, self.evaluator, seed)
         self.weights_step = -1
 

@@ -26,6 +26,7 @@ from ponder.envs.atari.make import make_envs
 from ponder.envs.atari.protocols import get_protocol
 from ponder.errors import PonderError
 from ponder.rundir import RunDir
+from ponder.seeds import derive_seed
 
 
 class _Meta(BaseModel):
@@ -191,7 +192,7 @@ def make_replay(cfg: DQNConfig, envs: Any, num_streams: int) -> FrameReplay:
 
 def session_seed(cfg: DQNConfig, session: int, *extra: int) -> int:
     """A fresh env seed for each session (and actor), so a resume does not replay episodes."""
-    return int(np.random.SeedSequence([cfg.seed, session, *extra]).generate_state(1)[0] >> 1)
+    return derive_seed(cfg.seed, session, *extra)
 
 
 def run_evaluation(
@@ -208,7 +209,7 @@ def run_evaluation(
         cfg.env.game,
         cfg.env.protocol,
         min(e.num_envs, e.episodes),
-        seed=cfg.seed + e.seed_offset + step,
+        seed=derive_seed(cfg.seed, e.seed_offset, step),
         training=False,
         max_frames=e.max_frames,
         rgb=filming,

@@ -12,7 +12,6 @@ known to the target width (or the game or time budget is spent), then fit and wr
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import time
@@ -36,6 +35,7 @@ from ponder.arena.think.roster import (
 from ponder.arena.think.schedule import half_widths, next_pairings, skeleton
 from ponder.checkpoint import atomic_write_json
 from ponder.errors import PonderError
+from ponder.seeds import derive_seed
 
 ANCHOR = "random"
 
@@ -95,11 +95,6 @@ class Study:
     @property
     def specs(self) -> list[str]:
         return [p.spec for p in self.roster]
-
-
-def _stable_seed(*keys: Any) -> int:
-    digest = hashlib.sha256(json.dumps(keys).encode()).digest()
-    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
 
 
 def prepare(options: StudyOptions) -> Study:
@@ -170,7 +165,7 @@ def play_batch(study: Study, a: str, b: str) -> dict[str, Any]:
     done = study.cache.batches_between(a, b)
     pairs = options.games_per_batch // 2
     book = study.book
-    offset = (done * pairs + _stable_seed(a, b)) % len(book)
+    offset = (done * pairs + derive_seed(a, b)) % len(book)
     openings = [book[(offset + q) % len(book)] for q in range(pairs)]
     per_worker = max(2, options.games_per_batch // max(options.workers, 1))
     start = time.perf_counter()
@@ -179,7 +174,7 @@ def play_batch(study: Study, a: str, b: str) -> dict[str, Any]:
         a,
         b,
         options.games_per_batch,
-        seed=_stable_seed(options.seed, a, b, done),
+        seed=derive_seed(options.seed, a, b, done),
         workers=options.workers,
         openings=openings,
         batch_games=per_worker + per_worker % 2,
