@@ -258,10 +258,10 @@ class ApexRun:
             self.last_eval,
         )
 
-    def finish(self) -> TrainSummary:
+    def finish(self, evaluate: bool = True) -> TrainSummary:
         import ray
 
-        if self.counters.last_eval_step != self.counters.step:
+        if evaluate and self.counters.last_eval_step != self.counters.step:
             self._evaluate(self.counters.step)
         self._checkpoint()
         self.bar.message(
@@ -291,8 +291,10 @@ class ApexRun:
                 while self.iterate():
                     pass
             except KeyboardInterrupt:
-                self._checkpoint()
-                raise
+                # Ctrl-C: checkpoint the step reached and end with the summary (no final
+                # evaluation: the user asked to stop).
+                self.stop_reason = "interrupted"
+                return self.finish(evaluate=False)
             return self.finish()
 
 

@@ -129,9 +129,10 @@ def failing_envs(monkeypatch, at: int, error: BaseException) -> None:
 def test_ctrl_c_checkpoints_the_step_reached_and_stops_the_learner(tmp_path, monkeypatch):
     failing_envs(monkeypatch, at=150, error=KeyboardInterrupt())
     cfg, run, _ = prepare_run(CONFIG, settings(3000, lag=2), out=tmp_path / "c")
-    with pytest.raises(KeyboardInterrupt):
-        train_single(cfg, run, False, show_progress=False)
+    summary = train_single(cfg, run, False, show_progress=False)
+    assert summary.stop_reason == "interrupted"
     meta = read_metadata(run.latest_checkpoint())
+    assert summary.step == meta["counters"]["step"]
     assert 0 < meta["counters"]["step"] < 150 * 3  # the step reached, before the first 600
     assert meta["learner"]["updates"] > 0
     assert not learner_threads()

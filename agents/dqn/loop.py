@@ -170,9 +170,16 @@ def train_single(
                 if crossed(before, step, cfg.train.checkpoint_every):
                     checkpoint = checkpoint_now()
         except KeyboardInterrupt:
-            checkpoint_now()
-            close()
-            raise
+            # Ctrl-C: keep the step reached, then end with the summary, as every trainer does.
+            try:
+                checkpoint = checkpoint_now()
+            finally:
+                close()
+            bar.message(f"interrupted at step {counters.step}; checkpoint {checkpoint}")
+            summary = TrainSummary(
+                counters.step, learner.updates, "interrupted", last_eval, checkpoint
+            )
+            return summary
         except BaseException:
             close()  # the learner thread stops; the latest checkpoint stays the last good one
             raise
