@@ -11,7 +11,7 @@ that a move can be taken back: the position is always replayed from the move lis
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -42,7 +42,6 @@ class SessionResult:
     moves: list[int]
     outcome: float | None  # for the first mover; None when the game was abandoned
     bot_spec: str  # the opponent's spec at the end (after any `sims` change)
-    events: list[str] = field(default_factory=list)
 
 
 class PlaySession:

@@ -101,7 +101,3 @@ def masked_log_softmax(logits: torch.Tensor, legal: torch.Tensor) -> torch.Tenso
     """log-softmax over legal actions only; illegal entries are -inf (rows with no legal action
     become all -inf, which callers must not use)."""
     return torch.log_softmax(logits.float().masked_fill(~legal, float("-inf")), dim=1)
-
-
-def count_parameters(net: nn.Module) -> int:
-    return sum(p.numel() for p in net.parameters())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -39,10 +38,6 @@ def run_study(options: StudyOptions, command: str, progress: bool = True) -> dic
     plots = draw_all(results, options.out)
     atomic_write_text(options.out / "report.md", markdown(results, plots, command))
     return results
-
-
-def load_results(out: Path) -> dict[str, Any]:
-    return json.loads((Path(out) / "results.json").read_text())
 
 
 def machine() -> dict[str, Any]:

@@ -151,13 +151,6 @@ def _flood(seed, allowed, geo):
 
 
 @njit_cached(nogil=True)
-def _joining(stones, first, second, geo):
-    """The stones of the groups that touch both edges (empty when none does)."""
-    from_first = _flood(first, stones, geo)
-    return _flood(second & from_first, from_first, geo)
-
-
-@njit_cached(nogil=True)
 def _winning_cells(stones, empty, first, second, geo):
     """Empty cells that join `first` to `second` when `stones` get them."""
     touch_first = _neighbours(_flood(first, stones, geo), geo) | first
