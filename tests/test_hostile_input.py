@@ -154,6 +154,25 @@ def test_dqn_replay_capacity_beyond_any_machine(capsys, tmp_path):
     assert not (tmp_path / "r").exists()
 
 
+def test_dqn_replay_beyond_this_machine_is_refused_before_the_run_exists(capsys, tmp_path):
+    """Within the config's bounds but beyond the machine: one line, and no run directory (the
+    replay used to refuse it only after the run had started)."""
+    root = Path(__file__).resolve().parent.parent
+    code, _, err = run_cli(
+        capsys,
+        "train",
+        "dqn",
+        "-c",
+        str(root / "configs/atari/pong.yaml"),
+        "--out",
+        str(tmp_path / "r"),
+        "--set",
+        "replay.capacity=1000000000",
+    )
+    assert_one_line_error(code, err, "replay.capacity=1,000,000,000", "GiB")
+    assert not (tmp_path / "r").exists()
+
+
 # -- paths -------------------------------------------------------------------------------------
 def test_over_long_paths_and_specs(capsys, tmp_path, monkeypatch, config):
     stop_before_ray(monkeypatch)

@@ -35,6 +35,14 @@ from ponder.config import check_allocation
 from ponder.envs.jit_cache import njit_cached
 from ponder.errors import PonderError
 
+
+def replay_bytes(capacity: int, frame_shape: tuple[int, ...], frame_dtype: Any) -> float:
+    """Bytes a full replay of `capacity` transitions holds: one frame, the action, reward and
+    flags per slot, and the sum-tree's share."""
+    frame = int(np.prod(frame_shape)) * np.dtype(frame_dtype).itemsize
+    return float(capacity) * (frame + 6 + 16)
+
+
 FIRST = np.uint8(1)
 FINAL = np.uint8(2)
 TERMINAL = np.uint8(4)
@@ -327,7 +335,7 @@ class FrameReplay:
         self.prioritized, self.alpha, self.priority_eps = prioritized, alpha, priority_eps
         self.reward_clip = reward_clip
         check_allocation(
-            float(self.capacity) * (self.frame_size * np.dtype(frame_dtype).itemsize + 6 + 16),
+            replay_bytes(self.capacity, frame_shape, frame_dtype),
             f"a replay of {self.capacity:,} transitions",
         )
         # np.zeros maps pages lazily: memory grows as the ring fills, not at start.

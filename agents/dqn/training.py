@@ -378,6 +378,7 @@ def prepare_run(
             check_expected(meta, {"algorithm": ALGORITHM}, stem)
             valid = validate_metadata(meta, f"checkpoint {stem}", resume=True)
             check_network(valid, cfg, f"checkpoint {stem}")
+        check_replay_fits(cfg)
         run.make_folders()
         return cfg, run, stem is not None
     if config is None:
@@ -386,11 +387,30 @@ def prepare_run(
     game = check_env(cfg.env.type, cfg.env.game, cfg.env.protocol)
     resolve_device(cfg.device)
     _check_address(cfg, address)
+    check_replay_fits(cfg)
     # MinAtar's games share names with ALE's: runs/dqn-minatar-breakout-<time>.
     kind = "minatar-" if cfg.env.type == "minatar" else ""
     run = RunDir.create(out, prefix=f"dqn-{kind}{game}")
     run.write_config(dump_config(cfg))
     return cfg, run, False
+
+
+def check_replay_fits(cfg: DQNConfig) -> None:
+    """Refuse a replay larger than the machine's memory before the run directory exists (the
+    replay itself would refuse it too, but only once the run has started). One env is made to
+    read the frame shape and dtype; its emulator starts in well under a second."""
+    from ponder.agents.dqn.replay import replay_bytes
+    from ponder.config import check_allocation
+
+    envs = make_envs(cfg.env.type, cfg.env.game, cfg.env.protocol, 1, seed=0)
+    try:
+        frame_shape, frame_dtype = envs.frame_shape, envs.frame_dtype
+    finally:
+        envs.close()
+    check_allocation(
+        replay_bytes(cfg.replay.capacity, frame_shape, frame_dtype),
+        f"the replay (replay.capacity={cfg.replay.capacity:,})",
+    )
 
 
 def _check_address(cfg: DQNConfig, address: str | None) -> None:
