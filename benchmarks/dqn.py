@@ -275,6 +275,8 @@ def speed_rllib(learning_starts: int, measured: int) -> dict[str, Any]:
     from ray.rllib.algorithms.dqn import DQNConfig
     from ray.tune.registry import register_env
 
+    from ponder.selfplay.cluster import ensure_ray
+
     class OneAtari(gym.Env):
         """One ale-py game as a gymnasium env (RLlib vectorizes these itself), native 4-frame
         stack, channels last and float32 in [0, 1] as RLlib's own Atari wrappers hand over."""
@@ -310,13 +312,8 @@ def speed_rllib(learning_starts: int, measured: int) -> dict[str, Any]:
             return self._obs(obs), float(r[0]), bool(te[0]), bool(tr[0]), {}
 
     torch.set_num_threads(THREADS)
-    ray.init(
-        address="local",  # a fresh local instance, never someone's running cluster
-        num_cpus=os.cpu_count(),
-        include_dashboard=False,
-        log_to_driver=False,
-        _node_ip_address="127.0.0.1",
-    )
+    # ponder's own local start: a fresh instance on the loopback only, with token authentication.
+    ensure_ray(num_cpus=os.cpu_count())
     register_env("ponder_bench_atari", lambda cfg: OneAtari(cfg))
     convs = [[32, [8, 8], 4, "valid"], [64, [4, 4], 2, "valid"], [64, [3, 3], 1, "valid"]]
     config = (
