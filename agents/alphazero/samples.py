@@ -40,6 +40,10 @@ class Samples:
             **{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)}
         )
 
+    def take(self, rows: np.ndarray | slice) -> Samples:
+        """A subset of rows (fancy indexing copies, slices are views)."""
+        return Samples(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
+
 
 @dataclass
 class GameRecord:
