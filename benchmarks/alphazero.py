@@ -252,6 +252,12 @@ def main() -> None:
     parser.add_argument("--positions", type=int, default=500, help="solver-labelled positions")
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--skip-training", action="store_true", help="only (re)evaluate")
+    parser.add_argument(
+        "--cached-only",
+        action="store_true",
+        help="report the checkpoints already evaluated (in the run's benchmark_eval.json) "
+        "and evaluate nothing new",
+    )
     parser.add_argument("--quick", action="store_true", help="tiny sizes for a smoke run")
     args = parser.parse_args()
     extra = list(args.overrides)
@@ -271,7 +277,16 @@ def main() -> None:
     cache = json.loads(cache_path.read_text()) if cache_path.is_file() else {}
     positions = labelled_positions(args.out, args.positions)
     points = []
-    for _, stem in checkpoint_points(args.out, args.points):
+    chosen = checkpoint_points(args.out, args.points)
+    if args.cached_only:
+        suffix = f"@{args.sims}x{args.games}x{len(positions)}"
+        stems = sorted((args.out / "checkpoints").glob("ckpt_*.json"))
+        chosen = [
+            (int(p.stem.split("_")[1]), p.with_suffix(""))
+            for p in stems
+            if f"{p.stem}{suffix}" in cache
+        ]
+    for _, stem in chosen:
         key = f"{stem.name}@{args.sims}x{args.games}x{len(positions)}"
         if key not in cache:
             cache[key] = evaluate(stem, args.sims, args.games, positions)
