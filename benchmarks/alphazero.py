@@ -303,6 +303,9 @@ def main() -> None:
         "run": str(args.out),
         "training_command": calls[0]["command"] if calls else None,
         "training_calls": calls,
+        # The figures' context: the load while training ran (machine.load_average_1m is the
+        # load when this report was written; the evaluation's fixed budgets do not depend on it).
+        "load_average_training": [c["load_average_training"] for c in calls],
         "player_simulations": args.sims,
         "games_per_opponent": args.games,
         "labelled_positions": len(positions),
