@@ -68,7 +68,9 @@ def late_cases():
 
 def test_puct_with_rollouts_agrees_with_the_solver_late_in_the_game(late_cases):
     states = np.stack([s for s, _ in late_cases])
-    evaluator = RolloutEvaluator(GAME, seed=1)
+    # Four playouts per leaf: one noisy playout per leaf left a drawn position's only saving
+    # moves to the seed's luck (one of the cases failed on a new random stream).
+    evaluator = RolloutEvaluator(GAME, rollouts=4, seed=1)
     mcts = BatchedMCTS(GAME, len(states), SearchConfig(num_simulations=2000), evaluator)
     check_against_solver(mcts.search(states), late_cases)
 
