@@ -47,7 +47,7 @@ QUICK_OVERRIDES = [
     "selfplay.full_search_prob=1.0",
     "train.batch_size=64",
     "train.min_replay=300",
-    "pipeline.checkpoint_every=20",
+    "checkpoint.every=20",
 ]
 
 
@@ -57,15 +57,15 @@ def ponder_cli(*args: str) -> list[str]:
 
 def train(out: Path, minutes: float, workers: int | None, extra: list[str]) -> list[str]:
     """Run (or continue) the training; returns the exact command used."""
-    overrides = [f"pipeline.max_minutes={minutes}", *extra]
+    overrides = [f"run.minutes={minutes}", *extra]
     if (out / "config.yaml").is_file():
         args = ["train", "az", "--resume", str(out)]
     else:
         overrides = [
-            "eval.every_steps=1000000000",  # evaluation happens afterwards, off the clock
-            "pipeline.keep_checkpoints=100000",
-            "pipeline.stop_when={}",
-            "pipeline.max_learner_steps=100000000",  # the time budget decides
+            "eval.every=1000000000",  # evaluation happens afterwards, off the clock
+            "checkpoint.keep=100000",
+            "run.stop_when={}",
+            "run.steps=100000000",  # the time budget decides
             *overrides,
         ]
         args = ["train", "az", "--config", str(ROOT / "configs" / f"{GAME}.yaml")]

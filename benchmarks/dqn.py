@@ -82,7 +82,7 @@ def speed_ponder(
         f"env.game={GAME}",
         "env.protocol=machado",
         f"env.num_envs={NUM_ENVS}",
-        "device=cpu",
+        "run.device=cpu",
         "network.dueling=false",
         "agent.double=false",
         "agent.n_step=1",
@@ -96,9 +96,9 @@ def speed_ponder(
         f"train.batch_size={BATCH}",
         f"train.replay_ratio={REPLAY_RATIO}",
         f"train.learning_starts={learning_starts}",
-        f"train.total_steps={learning_starts + measured}",
-        f"train.log_every={learning_starts // 4}",
-        "train.checkpoint_every=100000000",
+        f"run.steps={learning_starts + measured}",
+        f"run.log_every={learning_starts // 4}",
+        "checkpoint.every=100000000",
         "eval.every=100000000",
         "eval.episodes=1",
         "eval.num_envs=1",
@@ -619,16 +619,16 @@ def learning(game: str, seed: int, quick: bool) -> dict[str, Any]:
     config = ROOT / "configs/atari" / f"atari100k_{game}.yaml"
     if not config.is_file():
         raise SystemExit(f"no Atari-100k config for {game!r}: {config}")
-    overrides = [f"seed={seed}"]
+    overrides = [f"run.seed={seed}"]
     if quick:
         overrides += [
-            "train.total_steps=1500",
+            "run.steps=1500",
             "train.learning_starts=500",
             "replay.capacity=5000",
             "eval.episodes=2",
             "eval.num_envs=2",
             "eval.max_frames=4000",
-            "train.checkpoint_every=1000",
+            "checkpoint.every=1000",
             "eval.every=1500",
         ]
     run_dir = ROOT / "runs" / ("atari100k_quick" if quick else "atari100k") / f"{game}-seed{seed}"
@@ -711,7 +711,7 @@ def minatar(game: str, seed: int) -> dict[str, Any]:
     if not config.is_file():
         raise SystemExit(f"no MinAtar config for {game!r}: {config}")
     run_dir = ROOT / "runs" / "minatar" / f"{game}-seed{seed}"
-    overrides = [f"seed={seed}"]
+    overrides = [f"run.seed={seed}"]
     if (run_dir / "config.yaml").is_file():
         cfg, run, has_ckpt = prepare_run(None, overrides, resume=run_dir)
     else:

@@ -186,7 +186,7 @@ def az_training(minutes: float) -> dict[str, Any]:
         cmd = [
             sys.executable, "-c", "from ponder.cli import main; main()", "train", "az",
             "--config", str(ROOT / "configs/connect_four.yaml"), "--out", str(run), "--quiet",
-            "--set", f"pipeline.max_minutes={minutes}", "--set", "eval.every_steps=1000000",
+            "--set", f"run.minutes={minutes}", "--set", "eval.every=1000000",
         ]  # fmt: skip
         start = time.perf_counter()
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=minutes * 60 + 600)

@@ -20,7 +20,7 @@ Results go to benchmarks/results/selfplay.json (selfplay_quick.json with --quick
 measures instead the inference backends of the local evaluator (`selfplay.inference_backend`)
 side by side on the config's network: evaluations/s of a whole evaluator call (forward pass
 and masking) at the batch sizes self-play produces, per torch thread count; the build and the
-refresh (`load_weights`, once per `pipeline.weights_every` learner steps) in seconds; the
+refresh (`load_weights`, once per `selfplay.weights_every` learner steps) in seconds; the
 largest difference of priors and values from eager float32 on positions from random play; and
 the share of positions whose move under a short search is unchanged. Weights are a seeded
 random network unless `--checkpoint` names a trained one. --quick keeps the network (its size
@@ -432,8 +432,8 @@ def pipeline_split(game: str, workers: int, minutes: float, overrides: list[str]
 
     with tempfile.TemporaryDirectory() as tmp:
         run = Path(tmp) / "run"
-        sets = [f"pipeline.workers={workers}", f"pipeline.max_minutes={minutes}"]
-        sets += ["eval.every_steps=100000000", *overrides]
+        sets = [f"run.workers={workers}", f"run.minutes={minutes}"]
+        sets += ["eval.every=100000000", *overrides]
         cmd = [
             sys.executable, "-c", "from ponder.cli import main; main()", "train", "az",
             "--config", str(ROOT / "configs" / f"{game}.yaml"), "--out", str(run), "--quiet",

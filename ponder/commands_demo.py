@@ -67,7 +67,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             summary = train_alphazero(
                 config,
                 # The solver is the yardstick while training; the baselines come in the pit.
-                ["eval.opponents=[]", f"pipeline.max_minutes={minutes}"],
+                ["eval.opponents=[]", f"run.minutes={minutes}"],
                 out=out,
                 progress=True,
                 console=console,

@@ -20,7 +20,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             typer.Option(help="Run directory to create (default runs/az-<game>-<time>)."),
         ] = None,
         workers: Annotated[
-            int | None, typer.Option(min=1, help="Self-play worker actors (pipeline.workers).")
+            int | None, typer.Option(min=1, help="Self-play worker actors (run.workers).")
         ] = None,
         address: Annotated[
             str | None, typer.Option(help="Join this Ray cluster (default: start Ray locally).")
@@ -44,7 +44,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
 
         extra = list(overrides or [])
         if workers is not None:
-            extra.append(f"pipeline.workers={workers}")
+            extra.append(f"run.workers={workers}")
         try:
             summary = train_alphazero(
                 config=config,

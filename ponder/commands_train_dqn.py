@@ -52,9 +52,9 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
 
         extra = list(overrides or [])
         if actors is not None:
-            extra.append(f"apex.actors={actors}")
+            extra.append(f"run.workers={actors}")
         cfg, run, has_checkpoint = prepare_run(config, extra, out, resume, address)
-        if cfg.apex.actors > 0:
+        if cfg.run.workers > 0:
             from ponder.selfplay.apex_driver import train_apex
             from ponder.selfplay.cluster import shutdown_ray
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import copy
 import os
+import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ponder.errors import PonderError, short
 
@@ -36,6 +38,90 @@ class StrictModel(BaseModel):
         frozen=False,
         allow_inf_nan=False,
     )
+
+
+def _pop_path(data: dict[str, Any], dotted: str) -> tuple[bool, Any]:
+    node: Any = data
+    *parents, leaf = dotted.split(".")
+    for part in parents:
+        node = node.get(part) if isinstance(node, dict) else None
+    if not isinstance(node, dict) or leaf not in node:
+        return False, None
+    return True, node.pop(leaf)
+
+
+def _put_path(data: dict[str, Any], dotted: str, value: Any) -> None:
+    node = data
+    *parents, leaf = dotted.split(".")
+    for part in parents:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    node.setdefault(leaf, value)  # a key already at its new place wins over the old one
+
+
+def move_renamed_keys(data: Any, renamed: Mapping[str, str]) -> tuple[Any, list[tuple[str, str]]]:
+    """A copy of `data` with each old dotted key of `renamed` moved to its new place (a None
+    value is dropped), and the (old, new) moves made. Sections left empty are removed."""
+    if not isinstance(data, dict) or not renamed:
+        return data, []
+    out = copy.deepcopy(data)
+    moves = []
+    for old, new in renamed.items():
+        found, value = _pop_path(out, old)
+        if found:
+            moves.append((old, new))
+            if value is not None:
+                _put_path(out, new, value)
+            section = old.rpartition(".")[0]
+            if section and _pop_path(copy.deepcopy(out), section) == (True, {}):
+                _pop_path(out, section)
+    return out, moves
+
+
+def refuse_renamed_keys(data: Any, renamed: Mapping[str, str]) -> None:
+    """A config a user wrote (file or --set) that still uses an old key name: one line naming
+    the renames, rather than a silent move the user would not see in their own file."""
+    _, moves = move_renamed_keys(data, renamed)
+    if moves:
+        old, new = moves[0]
+        more = f" (also renamed: {', '.join(f'{o} -> {n}' for o, n in moves[1:])})"
+        raise PonderError(
+            f"config key {old!r} is now {new!r}{more if moves[1:] else ''}: rename it"
+        )
+
+
+class RenamingModel(StrictModel):
+    """A top-level config whose stored copies (run directories, checkpoint metadata) may still
+    use the key names of earlier versions: `RENAMED` (old dotted key -> new) moves them on
+    validation, so old runs resume and old checkpoints load; a config the user writes now is
+    refused with the renames instead (`validate_config`)."""
+
+    RENAMED: ClassVar[dict[str, str]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _move_renamed(cls, data: Any) -> Any:
+        return move_renamed_keys(data, cls.RENAMED)[0]
+
+
+class RunSection(StrictModel):
+    """`run.*`, the keys every algorithm shares: its seed, its length (in the algorithm's own
+    step unit, which `unit` names), its wall-clock limit, its workers and when it stops early."""
+
+    seed: int = Field(0, ge=0, le=MAX_SEED)
+    minutes: float = Field(0, ge=0)  # wall-clock limit, summed over the run's sessions (0: none)
+    stop_when: dict[str, float] = {}  # metric -> bound; validated against what is reported
+
+
+class CheckpointSection(StrictModel):
+    """`checkpoint.*`: how often (in the run's step unit), how many to keep, and whether the
+    replay buffer goes with each one (an exact resume, at the cost of disk)."""
+
+    every: int = Field(1, ge=1)
+    keep: int = Field(3, ge=1)
+    replay: bool = False
 
 
 class UniqueKeyLoader(yaml.SafeLoader):
@@ -121,6 +207,8 @@ def format_validation_error(exc: ValidationError) -> str:
 
 
 def validate_config(schema: type[M], data: dict[str, Any]) -> M:
+    """A config the user wrote: old key names are refused, then the schema decides."""
+    refuse_renamed_keys(data, getattr(schema, "RENAMED", {}))
     try:
         return schema.model_validate(data)
     except ValidationError as exc:
@@ -152,6 +240,16 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         data = {}
     if not isinstance(data, dict):
         raise PonderError(f"config file {path} must hold a mapping at the top level")
+    return data
+
+
+def read_stored_config(schema: type[BaseModel], path: str | Path) -> dict[str, Any]:
+    """A run directory's own config.yaml, with keys renamed since it was written moved to
+    their new names (and a note saying so): a run made by an earlier version resumes."""
+    data, moves = move_renamed_keys(read_yaml(path), getattr(schema, "RENAMED", {}))
+    if moves:
+        names = ", ".join(f"{old} -> {new}" for old, new in moves)
+        print(f"note: {path} uses earlier key names, read as: {names}", file=sys.stderr)
     return data
 
 

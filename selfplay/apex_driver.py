@@ -30,6 +30,7 @@ from ponder.agents.dqn.training import (
     RecentEpisodes,
     Stopwatch,
     beta_at,
+    early_stop,
     env_info,
     log_evaluation,
     make_replay,
@@ -54,15 +55,15 @@ class ApexRun:
         import ray
 
         self.cfg, self.run = cfg, run
-        torch.manual_seed(cfg.seed)
-        self.rng = np.random.default_rng(cfg.seed)
+        torch.manual_seed(cfg.run.seed)
+        self.rng = np.random.default_rng(cfg.run.seed)
         probe = make_envs(cfg.env.type, cfg.env.game, cfg.env.protocol, 1, seed=0)
         self.info = env_info(cfg, probe)
         self.learner = DQNLearner(
-            cfg, probe.stack, probe.frame_shape, probe.num_actions, resolve_device(cfg.device)
+            cfg, probe.stack, probe.frame_shape, probe.num_actions, resolve_device(cfg.run.device)
         )
         a = cfg.apex
-        self.replay = make_replay(cfg, probe, a.actors * a.envs_per_actor)
+        self.replay = make_replay(cfg, probe, cfg.run.workers * a.envs_per_actor)
         probe.close()
         self.counters, self.replay_restored, self.last_eval = Counters(), False, None
         if resume:
@@ -72,22 +73,22 @@ class ApexRun:
         self.counters.sessions += 1
         self.watch = Stopwatch(self.counters)
         self.recent = RecentEpisodes()
-        title = f"ape-x {self.info['game']} x{cfg.apex.actors}"
-        self.bar = TrainProgress(title, cfg.train.total_steps, self.counters.step, show_progress)
+        title = f"ape-x {self.info['game']} x{cfg.run.workers}"
+        self.bar = TrainProgress(title, cfg.run.steps, self.counters.step, show_progress)
         self.rate: float | None = None
         self.rate_mark = (time.monotonic(), self.counters.step)
-        self.epsilons = epsilon_ladder(a.actors * a.envs_per_actor, a.eps_base, a.eps_alpha)
+        self.epsilons = epsilon_ladder(cfg.run.workers * a.envs_per_actor, a.eps_base, a.eps_alpha)
         cpus = float(ray.cluster_resources().get("CPU", 1.0))
         # The learner is this process, outside Ray's accounting; share the rest so every actor
         # can be placed even on a 2-core laptop.
-        self.actor_cpus = max(0.01, min(1.0, (cpus - 1.0) / a.actors))
+        self.actor_cpus = max(0.01, min(1.0, (cpus - 1.0) / cfg.run.workers))
         self.weights_ref: Any = None
         self.weights_version = 0
         self.pending: dict[Any, WorkerSlot] = {}
         self.slots: list[WorkerSlot] = []
         self.updates_owed = 0.0
         self.losses: list[float] = []
-        self.stop_reason = "total_steps reached"
+        self.stop_reason = "reached run.steps"
         self.checkpoint: Any = None
 
     # -- actors -------------------------------------------------------------------------------
@@ -138,7 +139,7 @@ class ApexRun:
     def start(self) -> None:
         self._publish()
         self.slots = [
-            WorkerSlot(handle=self._new_actor(i, 0), index=i) for i in range(self.cfg.apex.actors)
+            WorkerSlot(handle=self._new_actor(i, 0), index=i) for i in range(self.cfg.run.workers)
         ]
         for slot in self.slots:
             self._launch(slot)
@@ -205,16 +206,19 @@ class ApexRun:
         step = self.counters.step
         if crossed(before, step, 1000):
             self._refresh_bar(step)
-        if crossed(before, step, cfg.train.log_every):
+            if (why := early_stop(cfg, self.watch, None)) is not None:
+                self.stop_reason = why
+                return False
+        if crossed(before, step, cfg.run.log_every):
             self._log(step)
         if crossed(before, step, cfg.eval.every):
             self._evaluate(step)
-            if cfg.train.stop_return is not None and self.last_eval.mean >= cfg.train.stop_return:
-                self.stop_reason = f"evaluation mean {self.last_eval.mean:.1f} >= stop_return"
+            if (why := early_stop(cfg, self.watch, self.last_eval)) is not None:
+                self.stop_reason = why
                 return False
-        if crossed(before, step, cfg.train.checkpoint_every):
+        if crossed(before, step, cfg.checkpoint.every):
             self._checkpoint()
-        return step < cfg.train.total_steps
+        return step < cfg.run.steps
 
     def _refresh_bar(self, step: int) -> None:
         now = time.monotonic()
@@ -285,7 +289,7 @@ class ApexRun:
             note = ""
             if self.counters.sessions > 1:
                 note = " (replay restored)" if self.replay_restored else " (empty replay)"
-            self.bar.message(f"ape-x with {cfg.apex.actors} actors in {self.run.path}{note}")
+            self.bar.message(f"ape-x with {cfg.run.workers} actors in {self.run.path}{note}")
             self.start()
             try:
                 while self.iterate():

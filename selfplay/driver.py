@@ -11,11 +11,11 @@ does own is the schedule:
   times the generated ones (so the learner waits for self-play instead of overfitting a stale
   buffer), and holds self-play back when the learner lags by more than about one round;
 - every learner step that is a multiple of `weights_every`, `log_every`, `checkpoint_every` or
-  `eval.every_steps` ends a grant, so publication, logs, checkpoints and evaluations happen at
+  `eval.every` ends a grant, so publication, logs, checkpoints and evaluations happen at
   exact steps;
 - a worker that dies is replaced (with a fresh seed) and the run goes on; Ctrl-C writes a
   checkpoint and stops cleanly; `resume` picks up the optimizer, counters and schedules, and
-  (with `pipeline.save_replay`) the replay buffer, which the driver pulls from the replay actor
+  (with `checkpoint.replay`) the replay buffer, which the driver pulls from the replay actor
   at each checkpoint and writes beside the checkpoints as .npy arrays.
 """
 
@@ -108,9 +108,9 @@ def resources_plan(cfg: Any) -> dict[str, Any]:
     resources = ray.cluster_resources()
     cpus = float(resources.get("CPU", 1.0))
     gpus = float(resources.get("GPU", 0.0))
-    mode = cfg.pipeline.inference
+    mode = cfg.selfplay.inference
     use_server = mode == "actor" or (mode == "auto" and gpus >= 1)
-    share = 1.0 if cpus >= cfg.pipeline.workers + 1 else 0.01
+    share = 1.0 if cpus >= cfg.run.workers + 1 else 0.01
     return {
         "use_inference_server": use_server,
         "device": "cuda" if gpus >= 1 else "cpu",
@@ -180,7 +180,7 @@ class AZPipeline:
             .options(num_cpus=0)
             .remote(
                 self.cfg.train.replay_window,
-                seed=self.cfg.seed,
+                seed=self.cfg.run.seed,
                 window_start=self.cfg.train.replay_window_start,
             )
         )
@@ -205,7 +205,7 @@ class AZPipeline:
         self.judge_cls = ray.remote(MatchJudge).options(num_cpus=0)
         self.judge: Any = None  # started at the first evaluation (many runs never get one)
         self.eval_ref: Any = None
-        self.workers = [self._new_worker(i, 0) for i in range(self.cfg.pipeline.workers)]
+        self.workers = [self._new_worker(i, 0) for i in range(self.cfg.run.workers)]
         counters = ray.get(self.learner.counters.remote())
         self.step, self.samples_trained = counters["step"], counters["samples_trained"]
         self.last_checkpoint_step = self.step if self.checkpoint is not None else -1
@@ -273,14 +273,14 @@ class AZPipeline:
         return (target - self.samples_trained) / self.cfg.train.batch_size
 
     def _next_boundary(self) -> int:
-        p, e = self.cfg.pipeline, self.cfg.eval
-        nxt = [p.max_learner_steps]
-        for every in (p.weights_every, p.log_every, p.checkpoint_every, e.every_steps):
+        c = self.cfg
+        nxt = [c.run.steps]
+        for every in (c.selfplay.weights_every, c.run.log_every, c.checkpoint.every, c.eval.every):
             nxt.append((self.step // every + 1) * every)
         return min(nxt)
 
     def _grant(self) -> int:
-        if not self._replay_ready() or self.step >= self.cfg.pipeline.max_learner_steps:
+        if not self._replay_ready() or self.step >= self.cfg.run.steps:
             return 0
         owed = math.floor(self._learner_lag_steps())
         return max(0, min(owed, self._next_boundary() - self.step, MAX_STEPS_PER_CALL))
@@ -372,24 +372,22 @@ class AZPipeline:
             self.display.update(self._snapshot())
 
     def _at_publish_step(self, step: int) -> bool:
-        p = self.cfg.pipeline
+        c = self.cfg
         return (
-            step % p.weights_every == 0
-            or step % self.cfg.eval.every_steps == 0
-            or step >= p.max_learner_steps
+            step % c.selfplay.weights_every == 0 or step % c.eval.every == 0 or step >= c.run.steps
         )
 
     def _tick_clock(self) -> None:
         self.counters.wall_seconds = self.wall_at_start + time.monotonic() - self.session_start
 
     def _should_stop(self) -> str | None:
-        p = self.cfg.pipeline
-        if self.step >= p.max_learner_steps:
-            return f"reached max_learner_steps={p.max_learner_steps}"
-        if p.max_minutes and self.counters.wall_seconds >= p.max_minutes * 60:
-            return f"reached max_minutes={p.max_minutes}"
+        r = self.cfg.run
+        if self.step >= r.steps:
+            return f"reached run.steps={r.steps}"
+        if r.minutes and self.counters.wall_seconds >= r.minutes * 60:
+            return f"reached run.minutes={r.minutes}"
         if self.latest_eval is not None:
-            hit = stop_reached(p.stop_when, self.latest_eval["metrics"])
+            hit = stop_reached(r.stop_when, self.latest_eval["metrics"])
             if hit:
                 return f"stop_when {hit} at step {self.latest_eval['step']}"
         return None
@@ -470,12 +468,12 @@ class AZPipeline:
         self.loss_steps += out["steps"]
         if "weights" in out:
             self._publish(out["weights"], self.step)
-        p = self.cfg.pipeline
-        if self.step % p.log_every == 0 or self.step >= p.max_learner_steps:
+        c = self.cfg
+        if self.step % c.run.log_every == 0 or self.step >= c.run.steps:
             self._log()
-        if self.step % p.checkpoint_every == 0:
+        if self.step % c.checkpoint.every == 0:
             self._save_checkpoint()
-        if self.step % self.cfg.eval.every_steps == 0:
+        if self.step % c.eval.every == 0:
             self._request_eval()
 
     def _request_eval(self) -> None:
@@ -564,7 +562,7 @@ class AZPipeline:
         )
         meta["pipeline"] = asdict(self.counters)
         meta["replay_step"] = None
-        if self.cfg.pipeline.save_replay:
+        if self.cfg.checkpoint.replay:
             # The replay first, then the checkpoint naming its step: a kill in between leaves
             # the previous checkpoint, whose step no longer matches, so resume skips the copy.
             arrays, replay_meta = ray.get(self.replay.snapshot.remote())
@@ -579,9 +577,9 @@ class AZPipeline:
             meta["step"],
             tensors,
             meta,
-            keep=self.cfg.pipeline.keep_checkpoints,
+            keep=self.cfg.checkpoint.keep,
             log_spaced_every=(
-                self.cfg.pipeline.checkpoint_every if self.cfg.pipeline.keep_log_spaced else 0
+                self.cfg.checkpoint.every if self.cfg.checkpoint.keep_log_spaced else 0
             ),
         )
         self.last_checkpoint_step = meta["step"]
@@ -639,7 +637,7 @@ class AZPipeline:
             "workers": len(self.workers),
             "worker_restarts": c.worker_restarts,
             "step": self.step,
-            "max_steps": self.cfg.pipeline.max_learner_steps,
+            "max_steps": self.cfg.run.steps,
             "sample_ratio": self.samples_trained / max(c.samples, 1),
             "target_ratio": self.cfg.train.sample_ratio,
             "losses": self.losses,
@@ -721,10 +719,9 @@ def check_sizes(cfg: Any, game: Any) -> None:
 
     search = cfg.selfplay.search
     check_allocation(
-        cfg.pipeline.workers
+        cfg.run.workers
         * tree_bytes(cfg.selfplay.concurrent_games, search.num_simulations, search.max_nodes),
-        "self-play search trees (pipeline.workers x selfplay.concurrent_games x "
-        "search.num_simulations)",
+        "self-play search trees (run.workers x selfplay.concurrent_games x search.num_simulations)",
     )
     check_allocation(
         tree_bytes(min(cfg.eval.games, DEFAULT_BATCH_GAMES), max(cfg.eval.simulations, 1), None),
@@ -763,14 +760,16 @@ def validate_run(
     from ponder.agents.alphazero.config import AZConfig
     from ponder.agents.alphazero.inference_backends import check_backend
     from ponder.agents.alphazero.learner import check_resumable
-    from ponder.config import apply_overrides, read_yaml, validate_config
+    from ponder.config import apply_overrides, read_stored_config, read_yaml, validate_config
     from ponder.envs.registry import get_game
 
     if resume is not None:
         if config is not None or out is not None:
             raise PonderError("--resume continues a run with its own config; drop --config/--out")
         run = RunDir.open(resume, create_folders=False)
-        cfg = validate_config(AZConfig, apply_overrides(read_yaml(run.config_path()), overrides))
+        cfg = validate_config(
+            AZConfig, apply_overrides(read_stored_config(AZConfig, run.config_path()), overrides)
+        )
         game = get_game(cfg.game)
         check_evaluation(cfg, game)
         check_sizes(cfg, game)
@@ -809,7 +808,7 @@ def prepare_run(
     """The validated config, the run directory and (when resuming) its latest checkpoint.
 
     A resumed run reads its own config.yaml; `overrides` still apply (to extend
-    `pipeline.max_learner_steps`, say) and are written back once the run has started. A run
+    `run.steps`, say) and are written back once the run has started. A run
     killed before its first checkpoint starts over.
     """
     request = validate_run(config, overrides, out, resume)

@@ -4,7 +4,7 @@ Matches run in their own actor so that training never waits for them; results co
 flat metrics (`<opponent>_win_rate`, `_draw_rate`, `_loss_rate`, `_score`, `_elo`, `_elo_low`,
 `_elo_high`), plus, with `eval.exhaustive`, `exhaustive_optimal_rate`, `_mistakes` and
 `_positions` from `ponder.arena.perfect` (every reachable position checked against the exact
-solver), that the driver logs and that `pipeline.stop_when` can name. Matches start from the
+solver), that the driver logs and that `run.stop_when` can name. Matches start from the
 arena's opening sets (`eval.openings`), so they cover what a user's `ponder pit` covers.
 """
 
@@ -53,7 +53,7 @@ def match_metrics(spec: str, result: Any) -> dict[str, float]:
 
 
 def metric_names(cfg: Any, has_solver: bool) -> list[str]:
-    """Every metric an evaluation under `cfg` reports: what `pipeline.stop_when` may name."""
+    """Every metric an evaluation under `cfg` reports: what `run.stop_when` may name."""
     from ponder.arena.perfect import METRICS
 
     names = [
@@ -69,16 +69,16 @@ def check_stop_when(cfg: Any, has_solver: bool) -> None:
     from ponder.errors import PonderError, short
 
     known = metric_names(cfg, has_solver)
-    for key in cfg.pipeline.stop_when:
+    for key in cfg.run.stop_when:
         if key not in known:
             raise PonderError(
-                f"pipeline.stop_when key {short(key)} is not a metric the evaluation reports; "
+                f"run.stop_when key {short(key)} is not a metric the evaluation reports; "
                 f"known: {', '.join(known) or 'none (no opponents and no exhaustive check)'}"
             )
 
 
 def stop_reached(stop_when: dict[str, float], metrics: dict[str, float]) -> str | None:
-    """The first satisfied `pipeline.stop_when` condition, as text, or None.
+    """The first satisfied `run.stop_when` condition, as text, or None.
 
     Keys ending in `loss_rate` or `mistakes` are upper bounds (stop once at or below); every
     other key is a lower bound (stop once at or above). Each needs the metric measured.
@@ -97,7 +97,7 @@ def stop_reached(stop_when: dict[str, float], metrics: dict[str, float]) -> str 
 
 class MatchJudge:
     """The evaluation actor: plays the learner's latest weights against the run's evaluation
-    opponents in arena matches and reports the metrics `pipeline.stop_when` may name. (Not a
+    opponents in arena matches and reports the metrics `run.stop_when` may name. (Not a
     leaf evaluator: those turn positions into priors and values for the search.)"""
 
     def __init__(self, config: dict[str, Any], threads: int = 1):

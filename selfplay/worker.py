@@ -56,7 +56,7 @@ class SelfPlayWorker:
                 backend=self.cfg.selfplay.inference_backend,
             )
         # A restarted worker gets a fresh seed so it does not replay its predecessor's games.
-        seed = derive_seed(self.cfg.seed, worker_index, incarnation)
+        seed = derive_seed(self.cfg.run.seed, worker_index, incarnation)
         self.runner = SelfPlayRunner(self.game, self.cfg, self.evaluator, seed)
         self.weights_step = -1
 

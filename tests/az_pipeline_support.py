@@ -12,13 +12,15 @@ def tiny_config(**sections: dict[str, Any]) -> dict[str, Any]:
     """A tic-tac-toe run small enough for a unit test (seconds, not learning anything)."""
     cfg: dict[str, Any] = {
         "game": "tic_tac_toe",
-        "seed": 0,
+        "run": {"seed": 0, "workers": 1, "steps": 40, "log_every": 10},
+        "checkpoint": {"every": 20},
         "network": {"blocks": 1, "channels": 16, "value_hidden": 16},
         "selfplay": {
             "concurrent_games": 16,
             "search": {"num_simulations": 16},
             "temperature_moves": 4,
             "resign_threshold": -1.0,
+            "weights_every": 10,
         },
         "train": {
             "batch_size": 64,
@@ -28,18 +30,11 @@ def tiny_config(**sections: dict[str, Any]) -> dict[str, Any]:
             "lr_schedule": [[0, 0.002], [30, 0.001]],
         },
         "eval": {
-            "every_steps": 1_000_000,
+            "every": 1_000_000,
             "games": 10,
             "simulations": 8,
             "opponents": ["random"],
             "solver": False,
-        },
-        "pipeline": {
-            "workers": 1,
-            "max_learner_steps": 40,
-            "checkpoint_every": 20,
-            "log_every": 10,
-            "weights_every": 10,
         },
     }
     for name, values in sections.items():

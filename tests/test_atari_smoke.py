@@ -17,12 +17,12 @@ ROOT = Path(__file__).resolve().parents[1]
 SMALL = [
     "env.protocol=nature",
     "env.num_envs=4",
-    "device=cpu",
+    "run.device=cpu",
     "replay.capacity=8000",
-    "replay.save_with_checkpoint=true",
+    "checkpoint.replay=true",
     "train.learning_starts=400",
-    "train.log_every=400",
-    "train.checkpoint_every=100000",
+    "run.log_every=400",
+    "checkpoint.every=100000",
     "eval.episodes=2",
     "eval.num_envs=2",
     "eval.max_frames=1000",
@@ -49,7 +49,7 @@ def test_breakout_trains_checkpoints_resumes_and_evaluates(tmp_path):
     config = str(ROOT / "configs/atari/breakout.yaml")
     first = ponder(
         "train", "dqn", "--config", config, "--out", str(run_dir),
-        *overrides(*SMALL, "train.total_steps=800"),
+        *overrides(*SMALL, "run.steps=800"),
     )  # fmt: skip
     assert first.returncode == 0, first.stderr
     run = RunDir.open(run_dir)
@@ -60,7 +60,7 @@ def test_breakout_trains_checkpoints_resumes_and_evaluates(tmp_path):
     updates_first = meta["learner"]["updates"]
     assert updates_first == pytest.approx((meta["step"] - 400) * 0.25, abs=2)
 
-    second = ponder("train", "dqn", "--resume", str(run_dir), "--set", "train.total_steps=1000")
+    second = ponder("train", "dqn", "--resume", str(run_dir), "--set", "run.steps=1000")
     assert second.returncode == 0, second.stderr
     assert "with its replay buffer" in second.stderr
     meta2 = read_metadata(run.latest_checkpoint())

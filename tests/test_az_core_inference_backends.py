@@ -132,7 +132,7 @@ def test_unknown_or_misplaced_backend_is_refused() -> None:
             [
                 "game=tic_tac_toe",
                 "selfplay.inference_backend=onnxruntime",
-                "pipeline.inference=actor",
+                "selfplay.inference=actor",
             ],
         )
     ok = load_config(AZConfig, None, ["game=tic_tac_toe", "selfplay.inference_backend=torch_int8"])
@@ -174,8 +174,8 @@ def test_selfplay_worker_plays_with_a_backend(backend: str) -> None:
             "search": {"num_simulations": 8, "leaves_per_step": 2},
             "resign_threshold": -1.0,
             "inference_backend": backend,
+            "inference": "local",
         },
-        "pipeline": {"inference": "local"},
     }
     worker = SelfPlayWorker(config, worker_index=0)
     assert worker.evaluator.backend == backend

@@ -91,7 +91,9 @@ def test_checkpoint_round_trip_gives_identical_next_step(tmp_path) -> None:
     assert meta["step"] == 3 and meta["compute"] == {"positions": 123}
     save_checkpoint(tmp_path / "ckpt", tensors, meta)
 
-    resumed = AZLearner(game, cfg.model_copy(update={"seed": 99}))
+    resumed = AZLearner(
+        game, cfg.model_copy(update={"run": cfg.run.model_copy(update={"seed": 99})})
+    )
     resumed.restore(load_checkpoint(tmp_path / "ckpt"))
     assert resumed.step == 3 and resumed.samples_trained == 48
 

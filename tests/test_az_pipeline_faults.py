@@ -57,7 +57,7 @@ def test_killed_worker_is_replaced_then_resume_continues_exactly(local_ray, tmp_
     first = run_pipeline(config, out=out, kill_worker=True)
     assert first.step == 40
     assert first.counters.worker_restarts >= 1
-    assert first.stop_reason.startswith("reached max_learner_steps")
+    assert first.stop_reason.startswith("reached run.steps")
     run = RunDir(out)
     rows = [r for r in run.read_metrics() if r.get("kind") == "train"]
     assert [r["step"] for r in rows] == [10, 20, 30, 40]
@@ -82,7 +82,7 @@ def test_killed_worker_is_replaced_then_resume_continues_exactly(local_ray, tmp_
 
     # Resume with a longer budget: counters pick up where the checkpoint left them. The second
     # session evaluates through the shared inference actor (the GPU path, here on the CPU).
-    resume_with = ["pipeline.max_learner_steps=60", "pipeline.inference=actor"]
+    resume_with = ["run.steps=60", "selfplay.inference=actor"]
     second = run_pipeline(None, resume_with, resume=out)
     assert second.step == 60
     assert second.samples_trained == 60 * 64
@@ -115,7 +115,7 @@ def test_killed_worker_is_replaced_then_resume_continues_exactly(local_ray, tmp_
     # A replay copy from another step than the checkpoint's (a kill between the two writes) is
     # not trusted: the third session starts from an empty buffer and still finishes.
     (out / "replay" / "replay.json").write_text(json.dumps({**resaved, "step": 59}))
-    third = run_pipeline(None, ["pipeline.max_learner_steps=70"], resume=out)
+    third = run_pipeline(None, ["run.steps=70"], resume=out)
     assert third.step == 70
     fresh = json.loads((out / "replay" / "replay.json").read_text())
     final = load_checkpoint(run.latest_checkpoint())

@@ -31,7 +31,7 @@ def test_tic_tac_toe_reaches_perfect_play_in_every_reachable_position(tmp_path):
         CONFIG,
         # The exhaustive check is the measure (the config's stop rule); the cap keeps a
         # regression from running for long.
-        ["eval.opponents=[]", "pipeline.max_minutes=5"],
+        ["eval.opponents=[]", "run.minutes=5"],
         out=tmp_path / "run",
     )
     assert summary.stop_reason.startswith("stop_when exhaustive_optimal_rate"), summary.stop_reason

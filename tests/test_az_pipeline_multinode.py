@@ -47,7 +47,7 @@ def test_training_spreads_over_two_nodes_and_ctrl_c_checkpoints(tmp_path):
         "from ponder.cli import main; main()",
         *("train", "az", "--config", str(config), "--out", str(out)),
         *("--address", address, "--workers", "2", "--quiet"),
-        *("--set", "pipeline.max_learner_steps=100000", "--set", "pipeline.log_every=5"),
+        *("--set", "run.steps=100000", "--set", "run.log_every=5"),
     ]
     # A test run started in the background inherits SIGINT ignored, and Python then never turns
     # Ctrl-C into KeyboardInterrupt: give the child the default disposition, as a terminal would.

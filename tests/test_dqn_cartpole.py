@@ -38,7 +38,7 @@ def test_dqn_learns_cartpole(tmp_path):
     run = RunDir.open(run_dir)
     cfg = load_config(DQNConfig, run.config_path())
     evals = [row for row in run.read_metrics() if "eval/mean" in row]
-    assert evals[-1]["eval/mean"] >= 495 and evals[-1]["step"] <= cfg.train.total_steps
+    assert evals[-1]["eval/mean"] >= 495 and evals[-1]["step"] <= cfg.run.steps
 
     envs = ClassicEnvs("CartPole-v1", 10, seed=424242)
     learner = DQNLearner(cfg, envs.stack, envs.frame_shape, envs.num_actions)

@@ -30,7 +30,7 @@ CARTPOLE = ROOT / "configs/classic/cartpole_dqn.yaml"
         (PONG, ["network.torso=mlp"], "network.torso must be 'nature_cnn'"),
         (PONG, ["train.eps_end=0.5", "train.eps_start=0.1"], "eps_end must not exceed"),
         (PONG, ["replay.capacity=10"], "config key 'replay.capacity'"),
-        (PONG, ["apex.actors=-1"], "config key 'apex.actors'"),
+        (PONG, ["run.workers=-1"], "config key 'run.workers'"),
         (ROOT / "configs/atari/missing.yaml", [], "config file not found"),
     ],
 )
@@ -53,9 +53,9 @@ def test_a_gpu_config_on_a_machine_without_one_is_a_user_error(tmp_path):
     assert not (tmp_path / "run").exists()
     # The same config runs on the CPU with one override.
     cfg, _, _ = prepare_run(
-        ROOT / "configs/atari/pong_nature_3m_gpu.yaml", ["device=cpu"], tmp_path / "cpu"
+        ROOT / "configs/atari/pong_nature_3m_gpu.yaml", ["run.device=cpu"], tmp_path / "cpu"
     )
-    assert cfg.env.protocol == "nature" and cfg.train.total_steps == 3_000_000
+    assert cfg.env.protocol == "nature" and cfg.run.steps == 3_000_000
 
 
 def test_resume_needs_a_run_directory(tmp_path):

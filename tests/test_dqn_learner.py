@@ -19,7 +19,7 @@ ACTIONS = 3
 def config(**agent) -> DQNConfig:
     return DQNConfig.model_validate(
         {
-            "device": "cpu",
+            "run": {"device": "cpu"},
             "env": {"type": "classic", "game": "CartPole-v1"},
             "network": {"torso": "mlp", "mlp_hidden": [16], "head_hidden": 8, "dueling": True},
             "agent": {"lr": 1e-2, "max_grad_norm": None, **agent},
@@ -179,7 +179,7 @@ def test_random_shift_matches_a_padded_random_crop():
 
 def test_augmented_update_runs_and_resumes_its_generator(tmp_path):
     cfg = DQNConfig.model_validate(
-        {"device": "cpu", "agent": {"augment": "random_shift"}, "train": {"batch_size": 4}}
+        {"run": {"device": "cpu"}, "agent": {"augment": "random_shift"}, "train": {"batch_size": 4}}
     )
     rng = np.random.default_rng(0)
     b = Batch(

@@ -25,16 +25,16 @@ CONFIG = ROOT / "configs/classic/cartpole_dqn.yaml"
 
 def settings(total: int, lag: int, **extra: object) -> list[str]:
     values = {
-        "train.total_steps": total,
+        "run.steps": total,
         "train.learning_starts": 200,
         "train.replay_ratio": 0.75,  # not a multiple of 1/num_envs: the credit carries over
         "train.batch_size": 16,
-        "train.log_every": 100,
-        "train.checkpoint_every": 600,
-        "train.stop_return": "null",
+        "run.log_every": 100,
+        "checkpoint.every": 600,
+        "run.stop_when": "{}",
         "train.overlap_lag": lag,
         "replay.prioritized": "true",  # priorities must come back in a fixed order too
-        "replay.save_with_checkpoint": "true",
+        "checkpoint.replay": "true",
         "eval.every": 100_000,
         "eval.episodes": 2,
         "eval.num_envs": 2,
@@ -80,7 +80,7 @@ def test_overlap_resume_carries_the_update_credit(tmp_path):
     assert 0.0 <= credit < 1.0
     assert meta["learner"]["updates"] == summary.updates
 
-    cfg, run2, has = prepare_run(None, ["train.total_steps=1400"], resume=run.path)
+    cfg, run2, has = prepare_run(None, ["run.steps=1400"], resume=run.path)
     assert has
     resumed = train_single(cfg, run2, True, show_progress=False)
     after = read_metadata(run2.latest_checkpoint())
@@ -171,7 +171,7 @@ def test_acting_weights_lag_by_whole_multiples(tmp_path):
 
     cfg = DQNConfig.model_validate(
         {
-            "device": "cpu",
+            "run": {"device": "cpu"},
             "env": {"type": "classic", "game": "CartPole-v1"},
             "network": {"torso": "mlp", "mlp_hidden": [8], "head_hidden": 8},
             "replay": {"prioritized": False},
@@ -230,7 +230,7 @@ def test_threaded_updates_equal_inline_updates_with_hard_target_copies(double):
 
     cfg = DQNConfig.model_validate(
         {
-            "device": "cpu",
+            "run": {"device": "cpu"},
             "env": {"type": "classic", "game": "CartPole-v1"},
             "network": {"torso": "mlp", "mlp_hidden": [16], "head_hidden": 16},
             "agent": {"double": double, "target_update": "hard", "target_period": 3},

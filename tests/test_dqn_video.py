@@ -14,9 +14,9 @@ from ponder.agents.dqn.video import HEADER, PANEL, SCALE, VideoWriter, compose_f
 
 ROOT_CONFIG = "configs/atari/breakout.yaml"
 TINY = [
-    "env.protocol=nature", "env.num_envs=2", "device=cpu", "replay.capacity=2000",
-    "train.learning_starts=100", "train.total_steps=200", "train.log_every=100",
-    "train.checkpoint_every=100000", "eval.episodes=1", "eval.num_envs=1",
+    "env.protocol=nature", "env.num_envs=2", "run.device=cpu", "replay.capacity=2000",
+    "train.learning_starts=100", "run.steps=200", "run.log_every=100",
+    "checkpoint.every=100000", "eval.episodes=1", "eval.num_envs=1",
     "eval.max_frames=400", "eval.every=100000", "eval.video=true",
 ]  # fmt: skip
 SIZE = (160 * SCALE + PANEL, 210 * SCALE + HEADER)  # (width, height) with the Q panel

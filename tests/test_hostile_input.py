@@ -88,18 +88,18 @@ def test_bad_config_files(capsys, tmp_path, monkeypatch, content, fragment):
 @pytest.mark.parametrize(
     "override, fragment",
     [
-        ("seed=-1", "seed"),
+        ("run.seed=-1", "seed"),
         ("train.lr=.inf", "train.lr"),
         ("train.lr=.nan", "train.lr"),
-        ("pipeline.stop_when={solver_los_rate: 0.0}", "solver_los_rate"),
-        ("pipeline.stop_when={solver_loss_rate: .inf}", "stop_when"),
+        ("run.stop_when={solver_los_rate: 0.0}", "solver_los_rate"),
+        ("run.stop_when={solver_loss_rate: .inf}", "stop_when"),
         ("train.replay_window=10000000000000", "replay_window"),
         ("eval.simulations=100000000000", "eval.simulations"),
         ("selfplay.search.num_simulations=99999999999", "num_simulations"),
         ("eval.exhaustive=true", "connect_four"),
         ("=3", "key"),
         ("a..b=3", "key"),
-        ("seed=[", "cannot parse"),
+        ("run.seed=[", "cannot parse"),
         ("eval.openings=all:x", "openings"),
     ],
 )
@@ -516,8 +516,8 @@ def dqn_run(tmp_path_factory):
             [
                 *("train", "dqn", "-c", str(root / "configs/classic/cartpole_dqn.yaml")),
                 *("--out", str(out), "--quiet"),
-                *("--set", "train.total_steps=300", "--set", "train.learning_starts=100"),
-                *("--set", "train.checkpoint_every=300", "--set", "eval.every=300"),
+                *("--set", "run.steps=300", "--set", "train.learning_starts=100"),
+                *("--set", "checkpoint.every=300", "--set", "eval.every=300"),
                 *("--set", "eval.episodes=1"),
             ]
         )
@@ -545,7 +545,7 @@ def test_hostile_dqn_metadata(capsys, tmp_path, dqn_run, change, fragment, watch
     change(meta)
     meta_path.write_text(json.dumps(meta))
     before = snapshot(run)
-    code, _, err = run_cli(capsys, "train", "dqn", "--resume", str(run), "--set", "seed=3")
+    code, _, err = run_cli(capsys, "train", "dqn", "--resume", str(run), "--set", "run.seed=3")
     assert_one_line_error(code, err, fragment)
     assert snapshot(run) == before  # config.yaml not rewritten with seed=3
     if watch_fails:

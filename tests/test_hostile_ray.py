@@ -19,8 +19,9 @@ def test_an_evaluation_that_fails_in_its_actor_stops_with_one_line_and_a_checkpo
     config = write_config(
         tmp_path / "c.yaml",
         tiny_config(
-            eval={"every_steps": 20, "opponents": [f"{opponent}@1"], "games": 2},
-            pipeline={"checkpoint_every": 30, "max_learner_steps": 60},
+            eval={"every": 20, "opponents": [f"{opponent}@1"], "games": 2},
+            run={"steps": 60},
+            checkpoint={"every": 30},
         ),
     )
     cfg, run, checkpoint = prepare_run(config, [], out=tmp_path / "run")
@@ -44,7 +45,8 @@ def test_a_diverging_learner_stops_with_one_line_and_the_last_good_checkpoint(tm
         # config accepts it: only training can tell).
         tiny_config(
             train={"lr_schedule": [[0, 0.002], [25, 1e30]]},
-            pipeline={"checkpoint_every": 20, "max_learner_steps": 200},
+            run={"steps": 200},
+            checkpoint={"every": 20},
         ),
     )
     cfg, run, checkpoint = prepare_run(config, [], out=tmp_path / "run")

@@ -23,8 +23,8 @@ from ponder.errors import PonderError
 ROOT = Path(__file__).resolve().parents[1]
 BREAKOUT = ROOT / "configs/minatar/breakout.yaml"
 TINY = [
-    "device=cpu", "train.total_steps=300", "train.learning_starts=100",
-    "train.checkpoint_every=300", "train.log_every=100", "eval.every=300",
+    "run.device=cpu", "run.steps=300", "train.learning_starts=100",
+    "checkpoint.every=300", "run.log_every=100", "eval.every=300",
     "eval.episodes=2", "eval.num_envs=2", "eval.max_frames=200",
 ]  # fmt: skip
 
@@ -135,7 +135,7 @@ def test_the_run_resumes_and_is_watched(minatar_run, tmp_path, capsys):
 
     run = tmp_path / "run"
     shutil.copytree(minatar_run, run)
-    code = cli("train", "dqn", "--resume", str(run), "--quiet", "--set", "train.total_steps=400")
+    code = cli("train", "dqn", "--resume", str(run), "--quiet", "--set", "run.steps=400")
     assert code == 0
     metrics = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert max(row["step"] for row in metrics) == 400
@@ -171,7 +171,7 @@ def test_a_checkpoint_that_disagrees_with_its_config_is_one_line(minatar_run, tm
     meta_path.write_text(json.dumps(meta))
     with pytest.raises(PonderError, match="network torso='nature_cnn' does not match the config's"):
         load_run(run)
-    code = cli("train", "dqn", "--resume", str(run), "--set", "train.total_steps=400")
+    code = cli("train", "dqn", "--resume", str(run), "--set", "run.steps=400")
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "does not match the config's 'minatar_cnn'" in err[0]
 

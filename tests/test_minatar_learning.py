@@ -19,8 +19,8 @@ from ponder.rundir import RunDir
 
 ROOT = Path(__file__).resolve().parents[1]
 SHORT = [
-    "device=cpu", "train.total_steps=40000", "train.learning_starts=1000",
-    "train.eps_decay_steps=20000", "train.checkpoint_every=40000", "eval.every=20000",
+    "run.device=cpu", "run.steps=40000", "train.learning_starts=1000",
+    "train.eps_decay_steps=20000", "checkpoint.every=40000", "eval.every=20000",
 ]  # fmt: skip
 EPISODES = 100
 SEED = 0
@@ -44,7 +44,7 @@ def test_dqn_learns_minatar_breakout(tmp_path):
 
     seed = SEED
     run_dir = tmp_path / "run"
-    sets = [arg for item in [*SHORT, f"seed={seed}"] for arg in ("--set", item)]
+    sets = [arg for item in [*SHORT, f"run.seed={seed}"] for arg in ("--set", item)]
     out = subprocess.run(
         [
             sys.executable, "-c", "from ponder.cli import main; main()", "train", "dqn",
@@ -56,7 +56,7 @@ def test_dqn_learns_minatar_breakout(tmp_path):
     assert out.returncode == 0, out.stderr
     run = RunDir.open(run_dir)
     cfg = load_config(DQNConfig, run.config_path())
-    assert cfg.train.total_steps == 40_000
+    assert cfg.run.steps == 40_000
 
     def score(policy) -> np.ndarray:
         envs = MinAtarEnvs("breakout", 10, seed=424242 + seed)  # seeds the run never saw

@@ -23,7 +23,7 @@ def ponder(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
 
 @pytest.mark.slow
 def test_think_rates_every_player_and_resumes_from_its_cache(tmp_path):
-    cfg = tiny_config(pipeline={"max_learner_steps": 120, "checkpoint_every": 20})
+    cfg = tiny_config(run={"steps": 120}, checkpoint={"every": 20})
     config = write_config(tmp_path / "ttt.yaml", cfg)
     run = tmp_path / "run"
     trained = ponder("train", "az", "--config", str(config), "--out", str(run), "--quiet")

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ponder.config import MAX_SEED, StrictModel
+from ponder.config import CheckpointSection, RenamingModel, RunSection, StrictModel
 from ponder.search import SearchConfig
 
 # How the local evaluator runs the network on the CPU (agents/alphazero/inference_backends.py
@@ -71,7 +71,7 @@ class TrainConfig(StrictModel):
 
 
 class EvalConfig(StrictModel):
-    every_steps: int = Field(500, ge=1)  # learner steps between evaluations
+    every: int = Field(500, ge=1)  # learner steps between evaluations
     games: int = Field(100, ge=1, le=10**6)  # per opponent, colour-swapped
     simulations: int = Field(64, ge=0, le=10**7)  # the evaluated player's search (0 = raw policy)
     opponents: list[str] = ["random", "uct:100", "uct:1000"]  # arena player specs
@@ -84,23 +84,25 @@ class EvalConfig(StrictModel):
     openings: str = "auto"
 
 
-class PipelineConfig(StrictModel):
-    workers: int = Field(1, ge=1, le=1024)
-    max_learner_steps: int = Field(10_000, ge=1)
-    max_minutes: float = Field(0, ge=0)
-    checkpoint_every: int = Field(200, ge=1)
+class RunConfig(RunSection):
+    """AlphaZero counts learner steps: `run.steps`, `checkpoint.every` and `eval.every`."""
+
+    unit: Literal["learner_steps"] = "learner_steps"
+    steps: int = Field(10_000, ge=1)
+    workers: int = Field(1, ge=1, le=1024)  # self-play workers
     log_every: int = Field(20, ge=1)
-    keep_checkpoints: int = Field(5, ge=1)
-    # Also keep log-spaced checkpoints for good (steps checkpoint_every x 1, 2, 3, 4, 6, 8, 12,
+
+
+class CheckpointConfig(CheckpointSection):
+    every: int = Field(200, ge=1)
+    keep: int = Field(5, ge=1)
+    # Also keep log-spaced checkpoints for good (steps checkpoint.every x 1, 2, 3, 4, 6, 8, 12,
     # ...), so a study of strength against training compute (`ponder think`) has the early,
     # middle and late networks of the run, not only the last few.
     keep_log_spaced: bool = True
     # Write the replay buffer (.npy) with every checkpoint so a resume trains on at once;
     # without it a resumed run waits for train.min_replay fresh positions.
-    save_replay: bool = True
-    inference: Literal["auto", "local", "actor"] = "auto"
-    weights_every: int = Field(50, ge=1)
-    stop_when: dict[str, float] = {}
+    replay: bool = True
 
 
 class SelfPlayConfig(StrictModel):
@@ -120,7 +122,11 @@ class SelfPlayConfig(StrictModel):
     # Value target: (1 - q) * game result z + q * the root's search value (mover's view). 0 is
     # AlphaZero's z; a share of q lowers the target's variance where games are long or noisy.
     value_target_q: float = Field(0.0, ge=0, le=1)
-    # The runtime of each worker's own network (local inference: pipeline.inference local, or
+    # Where the workers' network runs: their own copy (local), one shared inference actor
+    # (actor), or auto (the actor where a GPU is planned for it, else local).
+    inference: Literal["auto", "local", "actor"] = "auto"
+    weights_every: int = Field(50, ge=1)  # learner steps between weight publications
+    # The runtime of each worker's own network (local inference: selfplay.inference local, or
     # auto without a GPU); the shared inference actor always runs torch. Anything but torch
     # runs on the CPU only; OpenVINO needs `pip install ponder[cpu-inference]`.
     inference_backend: InferenceBackend = "torch"
@@ -135,14 +141,34 @@ class SelfPlayConfig(StrictModel):
         return self
 
 
-class AZConfig(StrictModel):
+# Key names of earlier versions (run directories and checkpoints still hold them).
+AZ_RENAMED = {
+    "seed": "run.seed",
+    "pipeline.workers": "run.workers",
+    "pipeline.max_learner_steps": "run.steps",
+    "pipeline.max_minutes": "run.minutes",
+    "pipeline.log_every": "run.log_every",
+    "pipeline.stop_when": "run.stop_when",
+    "pipeline.checkpoint_every": "checkpoint.every",
+    "pipeline.keep_checkpoints": "checkpoint.keep",
+    "pipeline.keep_log_spaced": "checkpoint.keep_log_spaced",
+    "pipeline.save_replay": "checkpoint.replay",
+    "pipeline.inference": "selfplay.inference",
+    "pipeline.weights_every": "selfplay.weights_every",
+    "eval.every_steps": "eval.every",
+}
+
+
+class AZConfig(RenamingModel):
+    RENAMED = AZ_RENAMED
+
     game: str
-    seed: int = Field(0, ge=0, le=MAX_SEED)
+    run: RunConfig = RunConfig()
+    checkpoint: CheckpointConfig = CheckpointConfig()
     network: NetworkConfig = NetworkConfig()
     selfplay: SelfPlayConfig = SelfPlayConfig()
     train: TrainConfig = TrainConfig()
     eval: EvalConfig = EvalConfig()
-    pipeline: PipelineConfig = PipelineConfig()
 
     @model_validator(mode="after")
     def _value_head_matches_loss(self) -> AZConfig:
@@ -157,10 +183,10 @@ class AZConfig(StrictModel):
     @model_validator(mode="after")
     def _backend_is_local(self) -> AZConfig:
         backend = self.selfplay.inference_backend
-        if backend != "torch" and self.pipeline.inference == "actor":
+        if backend != "torch" and self.selfplay.inference == "actor":
             raise ValueError(
                 f"selfplay.inference_backend {backend!r} runs the workers' own network, but "
-                "pipeline.inference 'actor' sends every evaluation to the shared torch actor; "
-                "use pipeline.inference local (or auto), or inference_backend torch"
+                "selfplay.inference 'actor' sends every evaluation to the shared torch actor; "
+                "use selfplay.inference local (or auto), or inference_backend torch"
             )
         return self

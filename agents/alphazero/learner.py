@@ -111,13 +111,13 @@ class AZLearner:
         self.game = game
         self.cfg = cfg
         self.device = resolve_device(device)
-        torch.manual_seed(cfg.seed)
+        torch.manual_seed(cfg.run.seed)
         self.net = PolicyValueNet(game, cfg.network).to(self.device)
         self.optimizer = self._make_optimizer()
         self.amp_dtype = autocast_dtype(self.device, cfg.train.mixed_precision)
         # float16 needs loss scaling to keep small gradients; bfloat16 has float32's range.
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
-        self.rng = np.random.default_rng([cfg.seed, 0xA06])
+        self.rng = np.random.default_rng([cfg.run.seed, 0xA06])
         self.step = 0
         self.samples_trained = 0
         self.diverged = ""  # why the weights can no longer be trusted, once they cannot

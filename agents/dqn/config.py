@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from ponder.config import MAX_SEED, StrictModel
+from ponder.config import CheckpointSection, RenamingModel, RunSection, StrictModel
 
 
 class EnvConfig(StrictModel):
@@ -52,21 +52,15 @@ class ReplayConfig(StrictModel):
     beta_start: float = Field(0.4, ge=0.0, le=1.0)  # annealed linearly to 1 over training
     priority_eps: float = Field(1e-6, gt=0.0)
     reward_clip: bool = True  # clip rewards to [-1, 1] for learning; scores stay unclipped
-    save_with_checkpoint: bool = False  # write the whole buffer (.npy) for an exact resume
 
 
 class TrainConfig(StrictModel):
-    total_steps: int = Field(10_000_000, ge=1)
     learning_starts: int = Field(80_000, ge=1)
     batch_size: int = Field(32, ge=1, le=1 << 20)
     replay_ratio: float = Field(0.25, gt=0.0)  # gradient updates per agent step
     eps_start: float = Field(1.0, ge=0.0, le=1.0)
     eps_end: float = Field(0.01, ge=0.0, le=1.0)
     eps_decay_steps: int = Field(250_000, ge=1)
-    log_every: int = Field(10_000, ge=1)
-    checkpoint_every: int = Field(250_000, ge=1)
-    keep_checkpoints: int = Field(3, ge=1)
-    stop_return: float | None = None  # stop once an evaluation's mean return reaches this
     torch_threads: int = Field(0, ge=0)  # 0: torch's own choice
     # One process: 0 runs each update in turn with acting (the emulators step meanwhile); k > 0
     # runs updates on a learner thread up to k batches behind, acting with weights at most 2k
@@ -92,9 +86,9 @@ class EvalConfig(StrictModel):
 
 
 class ApexConfig(StrictModel):
-    """Ape-X scale-out (`--actors N`): actors with an epsilon ladder feed the learner."""
+    """Ape-X scale-out (`run.workers` = N actors, `--actors N`): actors with an epsilon ladder
+    feed the learner."""
 
-    actors: int = Field(0, ge=0, le=1024)
     envs_per_actor: int = Field(4, ge=1, le=1024)
     eps_base: float = Field(0.4, ge=0.0, le=1.0)  # actor i acts with eps_base^(1+i/(N-1)*alpha)
     eps_alpha: float = Field(7.0, ge=0.0)
@@ -107,9 +101,56 @@ class ApexConfig(StrictModel):
 TORSO_FOR_ENV = {"atari": "nature_cnn", "classic": "mlp", "minatar": "minatar_cnn"}
 
 
-class DQNConfig(StrictModel):
-    seed: int = Field(0, ge=0, le=MAX_SEED)
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+# What `run.stop_when` can name: the mean return of an evaluation.
+DQN_STOP_METRICS = ("eval_return",)
+
+
+class RunConfig(RunSection):
+    """DQN counts agent steps (one action of one env): `run.steps`, `checkpoint.every`,
+    `eval.every` and `run.log_every`."""
+
+    unit: Literal["agent_steps"] = "agent_steps"
+    steps: int = Field(10_000_000, ge=1)
+    workers: int = Field(0, ge=0, le=1024)  # Ape-X actors on Ray; 0: one process
+    log_every: int = Field(10_000, ge=1)
+    device: Literal["auto", "cpu", "cuda"] = "auto"  # the learner's
+
+    @model_validator(mode="after")
+    def _known_stop_metrics(self) -> RunConfig:
+        for key in self.stop_when:
+            if key not in DQN_STOP_METRICS:
+                raise ValueError(
+                    f"stop_when key {key!r} is not a metric DQN reports "
+                    f"(known: {', '.join(DQN_STOP_METRICS)})"
+                )
+        return self
+
+
+class CheckpointConfig(CheckpointSection):
+    every: int = Field(250_000, ge=1)
+    keep: int = Field(3, ge=1)
+    replay: bool = False  # write the whole buffer (.npy) for an exact resume
+
+
+# Key names of earlier versions (run directories and checkpoints still hold them).
+DQN_RENAMED = {
+    "seed": "run.seed",
+    "device": "run.device",
+    "train.total_steps": "run.steps",
+    "train.log_every": "run.log_every",
+    "train.stop_return": "run.stop_when.eval_return",
+    "apex.actors": "run.workers",
+    "train.checkpoint_every": "checkpoint.every",
+    "train.keep_checkpoints": "checkpoint.keep",
+    "replay.save_with_checkpoint": "checkpoint.replay",
+}
+
+
+class DQNConfig(RenamingModel):
+    RENAMED = DQN_RENAMED
+
+    run: RunConfig = Field(default_factory=RunConfig)
+    checkpoint: CheckpointConfig = Field(default_factory=CheckpointConfig)
     env: EnvConfig = Field(default_factory=EnvConfig)
     network: NetworkConfig = Field(default_factory=NetworkConfig)
     agent: AgentConfig = Field(default_factory=AgentConfig)

@@ -78,7 +78,7 @@ class DQNLearner:
         self.updates = 0
         # Augmentation draws from its own generator, seeded from the config: reproducible, and
         # independent of torch's global random state.
-        self.augment_rng = torch.Generator().manual_seed(cfg.seed)
+        self.augment_rng = torch.Generator().manual_seed(cfg.run.seed)
 
     def network_info(self) -> dict[str, Any]:
         return describe_network(self.cfg.network, self.stack, self.frame_shape, self.num_actions)

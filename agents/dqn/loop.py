@@ -22,6 +22,7 @@ from ponder.agents.dqn.training import (
     RecentEpisodes,
     Stopwatch,
     beta_at,
+    early_stop,
     env_info,
     epsilon_at,
     log_evaluation,
@@ -56,9 +57,9 @@ def train_single(
 ) -> TrainSummary:
     if cfg.train.torch_threads:
         torch.set_num_threads(cfg.train.torch_threads)
-    torch.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
-    device = resolve_device(cfg.device)
+    torch.manual_seed(cfg.run.seed)
+    rng = np.random.default_rng(cfg.run.seed)
+    device = resolve_device(cfg.run.device)
 
     envs = make_envs(cfg.env.type, cfg.env.game, cfg.env.protocol, cfg.env.num_envs, seed=0)
     info = env_info(cfg, envs)
@@ -86,7 +87,7 @@ def train_single(
             replay.update_priorities(index, td_abs)
             losses.append(loss)
 
-    stop_reason = "total_steps reached"
+    stop_reason = "reached run.steps"
     rate_mark = (time.monotonic(), counters.step)
     rate: float | None = None
     checkpoint = None
@@ -107,10 +108,10 @@ def train_single(
         envs.close()
         run.close()
 
-    with TrainProgress(title, cfg.train.total_steps, counters.step, show_progress) as bar:
+    with TrainProgress(title, cfg.run.steps, counters.step, show_progress) as bar:
         bar.message(start_note)
         try:
-            while counters.step < cfg.train.total_steps:
+            while counters.step < cfg.run.steps:
                 eps = epsilon_at(cfg, counters.step)
                 actions = updates.act(replay.head_stacks(streams), eps, rng)
                 live = envs.live()
@@ -136,14 +137,17 @@ def train_single(
                     recent.add(out.episode_returns, out.episode_lengths)
 
                 step = counters.step
-                if crossed(before, step, 1000) or step >= cfg.train.total_steps:
+                if crossed(before, step, 1000) or step >= cfg.run.steps:
                     now = time.monotonic()
                     if now > rate_mark[0]:
                         rate = (step - rate_mark[1]) / (now - rate_mark[0])
                     rate_mark = (now, step)
                     loss_now = float(np.mean(losses[-100:])) if losses else None
                     bar.update(step, rate, recent.window_mean(), loss_now, eps)
-                if crossed(before, step, cfg.train.log_every):
+                    if (why := early_stop(cfg, watch, None)) is not None:
+                        stop_reason = why
+                        break
+                if crossed(before, step, cfg.run.log_every):
                     values = {
                         **recent.drain(),
                         "loss": float(np.mean(losses)) if losses else None,
@@ -161,13 +165,10 @@ def train_single(
                     counters.last_eval_step = step
                     log_evaluation(run, last_eval)
                     bar.message(eval_line(last_eval))
-                    if (
-                        cfg.train.stop_return is not None
-                        and last_eval.mean >= cfg.train.stop_return
-                    ):
-                        stop_reason = f"evaluation mean {last_eval.mean:.1f} >= stop_return"
+                    if (why := early_stop(cfg, watch, last_eval)) is not None:
+                        stop_reason = why
                         break
-                if crossed(before, step, cfg.train.checkpoint_every):
+                if crossed(before, step, cfg.checkpoint.every):
                     checkpoint = checkpoint_now()
         except KeyboardInterrupt:
             # Ctrl-C: keep the step reached, then end with the summary, as every trainer does.

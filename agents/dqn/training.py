@@ -146,7 +146,7 @@ def epsilon_at(cfg: DQNConfig, step: int) -> float:
 
 def beta_at(cfg: DQNConfig, step: int) -> float:
     """Importance-sampling exponent, annealed to 1 by the end of training (Schaul et al.)."""
-    frac = min(1.0, step / cfg.train.total_steps)
+    frac = min(1.0, step / cfg.run.steps)
     return cfg.replay.beta_start + frac * (1.0 - cfg.replay.beta_start)
 
 
@@ -192,7 +192,7 @@ def make_replay(cfg: DQNConfig, envs: Any, num_streams: int) -> FrameReplay:
 
 def session_seed(cfg: DQNConfig, session: int, *extra: int) -> int:
     """A fresh env seed for each session (and actor), so a resume does not replay episodes."""
-    return derive_seed(cfg.seed, session, *extra)
+    return derive_seed(cfg.run.seed, session, *extra)
 
 
 def run_evaluation(
@@ -209,7 +209,7 @@ def run_evaluation(
         cfg.env.game,
         cfg.env.protocol,
         min(e.num_envs, e.episodes),
-        seed=derive_seed(cfg.seed, e.seed_offset, step),
+        seed=derive_seed(cfg.run.seed, e.seed_offset, step),
         training=False,
         max_frames=e.max_frames,
         rgb=filming,
@@ -220,7 +220,7 @@ def run_evaluation(
         title = f"{cfg.env.game} step {step}"
         film = EpisodeVideo(policy, envs, path, episodes=1, overlay=True, title=title)
     try:
-        rng = np.random.default_rng([cfg.seed, e.seed_offset, step])
+        rng = np.random.default_rng([cfg.run.seed, e.seed_offset, step])
         result = evaluate(
             film or policy,
             envs,
@@ -272,7 +272,7 @@ def save_training_checkpoint(
     point leaves the previous checkpoint whole, and a replay is only trusted if its step
     matches the checkpoint's."""
     replay_step = None
-    if replay is not None and cfg.replay.save_with_checkpoint:
+    if replay is not None and cfg.checkpoint.replay:
         replay.save(run.path / REPLAY_FOLDER, extra={"step": counters.step})
         replay_step = counters.step
     tensors, learner_meta = learner.state_tensors()
@@ -294,7 +294,7 @@ def save_training_checkpoint(
         },
         "last_eval": last_eval.record() if last_eval is not None else None,
     }
-    stem = run.save_checkpoint(counters.step, tensors, meta, keep=cfg.train.keep_checkpoints)
+    stem = run.save_checkpoint(counters.step, tensors, meta, keep=cfg.checkpoint.keep)
     # A resume's overrides reach config.yaml only with a checkpoint made under them: a resume
     # that fails before its first one leaves the run's config as it was.
     from ponder.config import dump_config
@@ -354,21 +354,29 @@ def prepare_run(
     """(validated config, run directory, whether there is a checkpoint to resume from).
 
     A resumed run reads its own config.yaml; `overrides` still apply (to extend
-    `train.total_steps`, say) and the updated config is written back with the next checkpoint.
+    `run.steps`, say) and the updated config is written back with the next checkpoint.
     Bad configs, unknown games, unusable output paths and a cluster `address` that does not
     answer fail with one line before any directory is made or touched.
     """
     from ponder.agents.device import resolve_device
-    from ponder.config import apply_overrides, dump_config, read_yaml, validate_config
+    from ponder.config import (
+        apply_overrides,
+        dump_config,
+        read_stored_config,
+        read_yaml,
+        validate_config,
+    )
     from ponder.envs.atari.make import check_env
 
     if resume is not None:
         if config is not None or out is not None:
             raise PonderError("--resume continues a run with its own config; drop --config/--out")
         run = RunDir.open(resume, create_folders=False)
-        cfg = validate_config(DQNConfig, apply_overrides(read_yaml(run.config_path()), overrides))
+        cfg = validate_config(
+            DQNConfig, apply_overrides(read_stored_config(DQNConfig, run.config_path()), overrides)
+        )
         check_env(cfg.env.type, cfg.env.game, cfg.env.protocol)
-        resolve_device(cfg.device)
+        resolve_device(cfg.run.device)
         _check_address(cfg, address)
         stem = run.latest_checkpoint()
         if stem is not None:  # the checkpoint's metadata, checked before anything starts
@@ -385,7 +393,7 @@ def prepare_run(
         raise PonderError("give --config configs/atari/<game>.yaml (or --resume RUN_DIR)")
     cfg = validate_config(DQNConfig, apply_overrides(read_yaml(config), overrides))
     game = check_env(cfg.env.type, cfg.env.game, cfg.env.protocol)
-    resolve_device(cfg.device)
+    resolve_device(cfg.run.device)
     _check_address(cfg, address)
     check_replay_fits(cfg)
     # MinAtar's games share names with ALE's: runs/dqn-minatar-breakout-<time>.
@@ -416,7 +424,7 @@ def check_replay_fits(cfg: DQNConfig) -> None:
 def _check_address(cfg: DQNConfig, address: str | None) -> None:
     if address is None:
         return
-    if cfg.apex.actors == 0:
+    if cfg.run.workers == 0:
         raise PonderError("--address joins a Ray cluster for Ape-X actors: give --actors N")
     from ponder.selfplay.cluster import check_reachable
 
@@ -434,3 +442,18 @@ class Stopwatch:
         now = time.monotonic()
         self.counters.wall_seconds += now - self.mark
         self.mark = now
+
+    def total_seconds(self) -> float:
+        """The run's wall time so far, this session included."""
+        return self.counters.wall_seconds + time.monotonic() - self.mark
+
+
+def early_stop(cfg: DQNConfig, watch: Stopwatch, evaluation: EvalResult | None) -> str | None:
+    """Why the run stops before `run.steps`: `run.minutes` spent (summed over the run's
+    sessions, as AlphaZero counts them), or `run.stop_when` met by the evaluation just made."""
+    if cfg.run.minutes and watch.total_seconds() >= cfg.run.minutes * 60:
+        return f"reached run.minutes={cfg.run.minutes:g}"
+    bound = cfg.run.stop_when.get("eval_return")
+    if evaluation is not None and bound is not None and evaluation.mean >= bound:
+        return f"evaluation mean {evaluation.mean:.1f} >= run.stop_when.eval_return"
+    return None

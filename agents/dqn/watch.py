@@ -57,14 +57,14 @@ def _resolve(path: Path) -> tuple[Path | None, Path | None]:
 def load_run(target: str | Path, device: str = "cpu") -> WatchedRun:
     """The run's config and the checkpoint's online network, ready to act."""
     from ponder.agents.dqn.learner import DQNLearner
-    from ponder.config import read_yaml, validate_config
+    from ponder.config import read_stored_config, validate_config
 
     run_dir, stem = _resolve(Path(target))
     if stem is None:
         raise PonderError(f"{target} is neither a DQN run directory with a checkpoint nor one")
     if run_dir is None:
         raise PonderError(f"checkpoint {stem} is not inside a run directory (no config.yaml)")
-    cfg = validate_config(DQNConfig, read_yaml(run_dir / "config.yaml"))
+    cfg = validate_config(DQNConfig, read_stored_config(DQNConfig, run_dir / "config.yaml"))
     from ponder.agents.dqn.training import check_network, validate_metadata
 
     ckpt = load_checkpoint(stem, expect={"algorithm": "dqn"}, device=device)
