@@ -156,7 +156,7 @@ def dqn_losses_and_rates(device: str, updates: int) -> dict[str, Any]:
         for where in dict.fromkeys(("cpu", device)):
             cfg = DQNConfig.model_validate(
                 {
-                    "device": where,
+                    "run": {"device": where},
                     "train": {"mixed_precision": amp},
                     "replay": {"prioritized": False},
                 }

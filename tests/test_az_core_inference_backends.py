@@ -125,7 +125,7 @@ def test_unknown_or_misplaced_backend_is_refused() -> None:
     assert set(TOLERANCE) == set(BACKENDS) - {"torch"}  # a new backend gets tested too
     with pytest.raises(PonderError, match="inference_backend"):
         load_config(AZConfig, None, ["game=tic_tac_toe", "selfplay.inference_backend=tensorrt"])
-    with pytest.raises(PonderError, match=r"pipeline\.inference"):
+    with pytest.raises(PonderError, match=r"selfplay\.inference"):
         load_config(
             AZConfig,
             None,
