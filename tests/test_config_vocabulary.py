@@ -33,15 +33,18 @@ def test_both_algorithms_share_the_run_checkpoint_and_eval_keys():
     assert (az.run.unit, dqn.run.unit) == ("learner_steps", "agent_steps")
 
 
+AZ_FILE, DQN_FILE = "configs/tic_tac_toe.yaml", "configs/classic/cartpole_dqn.yaml"
+
+
 @pytest.mark.parametrize(
     "schema, path, override, old, new",
     [
-        (AZConfig, "configs/tic_tac_toe.yaml", "pipeline.max_minutes=3", "pipeline.max_minutes", "run.minutes"),
-        (AZConfig, "configs/tic_tac_toe.yaml", "eval.every_steps=10", "eval.every_steps", "eval.every"),
-        (DQNConfig, "configs/classic/cartpole_dqn.yaml", "train.total_steps=10", "train.total_steps", "run.steps"),
-        (DQNConfig, "configs/classic/cartpole_dqn.yaml", "apex.actors=2", "apex.actors", "run.workers"),
+        (AZConfig, AZ_FILE, "pipeline.max_minutes=3", "pipeline.max_minutes", "run.minutes"),
+        (AZConfig, AZ_FILE, "eval.every_steps=10", "eval.every_steps", "eval.every"),
+        (DQNConfig, DQN_FILE, "train.total_steps=10", "train.total_steps", "run.steps"),
+        (DQNConfig, DQN_FILE, "apex.actors=2", "apex.actors", "run.workers"),
     ],
-)  # fmt: skip
+)
 def test_an_old_key_in_a_users_config_is_one_line_naming_its_new_name(
     schema, path, override, old, new
 ):
