@@ -62,7 +62,7 @@ def test_every_shipped_config_uses_the_current_names():
 
 
 def test_unit_and_stop_metrics_are_checked():
-    with pytest.raises(PonderError, match="run.unit"):
+    with pytest.raises(PonderError, match=r"run\.unit"):
         load_config(AZConfig, ROOT / "configs/tic_tac_toe.yaml", ["run.unit=agent_steps"])
     with pytest.raises(PonderError, match="eval_retrun"):
         load_config(DQNConfig, CARTPOLE, ["run.stop_when={eval_retrun: 3}"])
