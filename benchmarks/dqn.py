@@ -40,13 +40,13 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS_DIR, write_result
+from _common import RESULTS_DIR, LoadSampler, write_result
 
 ROOT = Path(__file__).resolve().parent.parent
 PEER_PACKAGES = ("ale-py", "gymnasium", "stable-baselines3", "ray")
 REFERENCES_100K = {
-    "breakout": {"data_efficient_rainbow_tuned": 6.5, "spr": 17.1, "goal": 17.0},
-    "pong": {"data_efficient_rainbow_tuned": -16.0, "spr": -5.4},
+    "breakout": {"data_efficient_rainbow_tuned": 6.5, "spr": 17.1, "human": 30.5, "goal": 17.0},
+    "pong": {"data_efficient_rainbow_tuned": -16.0, "spr": -5.4, "human": 14.6},
 }
 
 
@@ -70,7 +70,7 @@ def rss_bytes() -> int:
 
 
 def speed_ponder(
-    learning_starts: int, measured: int, lag: int = 0, threads: int = THREADS
+    learning_starts: int, measured: int, lag: int = 0, threads: int = THREADS, bf16: bool = False
 ) -> dict[str, Any]:
     import tempfile
 
@@ -105,6 +105,7 @@ def speed_ponder(
         "eval.max_frames=400",
         f"train.torch_threads={threads}",
         f"train.overlap_lag={lag}",
+        f"train.mixed_precision={str(bf16).lower()}",
     ]
     with tempfile.TemporaryDirectory() as tmp:
         cfg, run, _ = prepare_run(ROOT / "configs/atari/breakout.yaml", overrides, Path(tmp) / "r")
@@ -124,9 +125,10 @@ def speed_ponder(
     }
 
 
-def learner_only(updates: int, threads: int) -> dict[str, Any]:
+def learner_only(updates: int, threads: int, bf16: bool = False) -> dict[str, Any]:
     """The update alone (the same network, batch and loss), on batches already in memory: the
-    ceiling any loop with this replay ratio can reach is REPLAY_RATIO^-1 times this rate."""
+    ceiling any loop with this replay ratio can reach is REPLAY_RATIO^-1 times this rate. With
+    `bf16`, also the loss's relative difference to float32 on the first batch, same weights."""
     import torch
 
     from ponder.agents.dqn.config import DQNConfig
@@ -134,15 +136,20 @@ def learner_only(updates: int, threads: int) -> dict[str, Any]:
     from ponder.agents.dqn.replay import Batch
 
     torch.set_num_threads(threads)
-    cfg = DQNConfig.model_validate(
-        {
-            "device": "cpu",
-            "network": {"dueling": False},
-            "agent": {"double": False, "n_step": 1, "lr": LR, "target_period": TARGET_PERIOD},
-            "replay": {"prioritized": False},
-        }
-    )
-    learner = DQNLearner(cfg, 4, (84, 84), 4)
+
+    def config(mixed: bool) -> DQNConfig:
+        return DQNConfig.model_validate(
+            {
+                "run": {"device": "cpu"},
+                "network": {"dueling": False},
+                "agent": {"double": False, "n_step": 1, "lr": LR, "target_period": TARGET_PERIOD},
+                "replay": {"prioritized": False},
+                "train": {"mixed_precision": mixed},
+            }
+        )
+
+    torch.manual_seed(0)
+    learner = DQNLearner(config(bf16), 4, (84, 84), 4)
     rng = np.random.default_rng(0)
     batches = [
         Batch(
@@ -157,13 +164,29 @@ def learner_only(updates: int, threads: int) -> dict[str, Any]:
         )
         for _ in range(8)
     ]
+    out: dict[str, Any] = {}
+    if bf16:
+        torch.manual_seed(0)
+        reference = DQNLearner(config(False), 4, (84, 84), 4).update(batches[0])[1]
+        loss = learner.update(batches[0])[1]
+        out["loss_relative_difference_to_float32"] = abs(loss - reference) / abs(reference)
     for b in batches:  # warm-up: allocator and oneDNN primitive caches
         learner.update(b)
     start = time.perf_counter()
     for k in range(updates):
         learner.update(batches[k % len(batches)])
     rate = updates / (time.perf_counter() - start)
-    return {"updates_per_s": rate, "agent_steps_per_s_ceiling": rate / REPLAY_RATIO}
+    return {"updates_per_s": rate, "agent_steps_per_s_ceiling": rate / REPLAY_RATIO, **out}
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX): only then is the
+    bf16 variant a speed option rather than an emulation."""
+    import torch
+
+    return bool(
+        torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    )
 
 
 class AtariVecEnvForSB3:
@@ -537,6 +560,23 @@ def run_speed(quick: bool) -> dict[str, Any]:
             variants[label] = child(
                 "speed_ponder", learning_starts, measured, lag, threads, wait_policy=policy
             )
+    # bfloat16 autocast (train.mixed_precision) where the CPU has bf16 units: a different
+    # numerical setting from the peers' float32, so it is reported beside the ratio, not in it.
+    bf16 = cpu_has_bf16()
+    bf16_runs: dict[str, Any] = {}
+    if bf16:
+        for policy in WAIT_POLICIES:
+            for lag, threads in ((0, THREADS), (2, 1)):
+                label = f"lag{lag}_threads{threads}_bf16_{policy}"
+                bf16_runs[label] = child(
+                    "speed_ponder",
+                    learning_starts,
+                    measured,
+                    lag,
+                    threads,
+                    True,
+                    wait_policy=policy,
+                )
     runs: dict[str, dict[str, Any]] = {"ponder": variants}
     for name in ("sb3", "rllib"):
         policies = WAIT_POLICIES if name == "sb3" else ("default",)  # RLlib: minutes per run
@@ -551,6 +591,11 @@ def run_speed(quick: bool) -> dict[str, Any]:
         f"threads{threads}": child("learner_only", 200 if quick else 600, threads)
         for threads in (1, THREADS)
     }
+    if bf16:
+        learner[f"threads{THREADS}_bf16"] = child(
+            "learner_only", 200 if quick else 600, THREADS, True
+        )
+    bf16_best = max(bf16_runs, key=lambda k: bf16_runs[k]["steps_per_s"]) if bf16_runs else None
     envs = {}
     for count in (NUM_ENVS, 16):
         raw = child("env_raw", env_steps, count)
@@ -585,6 +630,19 @@ def run_speed(quick: bool) -> dict[str, Any]:
         / peers[fastest_peer]["steps_per_s"],
         "fastest_peer": fastest_peer,
         "goal": ">= 2x the fastest peer",
+        "bf16": {
+            "cpu_has_bf16": bf16,
+            "all_runs": {k: v["steps_per_s"] for k, v in bf16_runs.items()},
+            "best_setting": bf16_best,
+            "ratio_vs_fastest_peer": (
+                bf16_runs[bf16_best]["steps_per_s"] / peers[fastest_peer]["steps_per_s"]
+                if bf16_best
+                else None
+            ),
+            "replay_ratio_measured": bf16_runs[bf16_best]["replay_ratio_measured"]
+            if bf16_best
+            else None,
+        },
         "peer_networks": {n: peers[n].get("network") for n in ("sb3", "rllib")},
         "env_only": envs,
     }
@@ -672,7 +730,54 @@ def learning(game: str, seed: int, quick: bool) -> dict[str, Any]:
         "runs": runs,
     }
     write_result(name.removesuffix("_quick"), results, quick=quick, packages=PEER_PACKAGES)
+    if not quick:
+        plot_atari100k(game, [r for r in runs if r["game"] == game])
     return record
+
+
+def plot_atari100k(game: str, runs: list[dict[str, Any]]) -> None:
+    """benchmarks/results/dqn_atari100k_<game>.png: each seed's training returns (mean of the
+    episodes of each log row) against agent steps, its final evaluation as a point, and the
+    published DER, SPR and human scores as lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ponder.rundir import RunDir
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for r in runs:
+        rows = [
+            row for row in RunDir(ROOT / r["run_dir"]).read_metrics() if "episode_return" in row
+        ]
+        line = ax.plot(
+            [row["step"] for row in rows],
+            [row["episode_return"] for row in rows],
+            label=f"seed {r['seed']} (training episodes)",
+        )
+        ax.errorbar(
+            [r["agent_steps"]],
+            [r["eval"]["mean"]],
+            yerr=[
+                [r["eval"]["mean"] - r["eval"]["ci95_low"]],
+                [r["eval"]["ci95_high"] - r["eval"]["mean"]],
+            ],
+            fmt="o",
+            color=line[0].get_color(),
+            label=f"seed {r['seed']} final evaluation (95% CI)",
+        )
+    for name, value in (REFERENCES_100K.get(game) or {}).items():
+        if isinstance(value, int | float):
+            ax.axhline(value, linestyle=":", color="grey")
+            ax.annotate(name, (0, value), fontsize=8, color="grey")
+    ax.set_xlabel("agent steps (4 frames each)")
+    ax.set_ylabel("episode return")
+    ax.set_title(f"ponder DQN, Atari-100k {game} (data-efficient config)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(RESULTS_DIR / f"dqn_atari100k_{game}.png", dpi=110)
+    plt.close(fig)
 
 
 # MinAtar: the DQN curve of Young & Tian (2019), read off the plot in the MinAtar repository
@@ -790,7 +895,9 @@ def main() -> None:
         "part_command": " ".join([Path(sys.executable).name, *sys.argv]),
     }
     if args.speed or both:
-        results["speed"] = {**run_speed(args.quick), **stamp, "load_average_end": os.getloadavg()}
+        with LoadSampler() as load:
+            speed = run_speed(args.quick)
+        results["speed"] = {**speed, **stamp, "load_average_over_run": load.summary()}
     if args.memory or both:
         results["memory"] = {**run_memory(args.quick), **stamp}
     write_result("dqn", results, quick=args.quick, packages=PEER_PACKAGES)
