@@ -767,10 +767,13 @@ def plot_atari100k(game: str, runs: list[dict[str, Any]]) -> None:
             color=line[0].get_color(),
             label=f"seed {r['seed']} final evaluation (95% CI)",
         )
+    labels = {"data_efficient_rainbow_tuned": "DER", "spr": "SPR", "human": "human"}
     for name, value in (REFERENCES_100K.get(game) or {}).items():
-        if isinstance(value, int | float):
+        if name in labels:
             ax.axhline(value, linestyle=":", color="grey")
-            ax.annotate(name, (0, value), fontsize=8, color="grey")
+            ax.text(0.01, value, labels[name], transform=ax.get_yaxis_transform(), fontsize=8,
+                    color="grey", va="bottom")  # fmt: skip
+    ax.set_xlim(left=0)
     ax.set_xlabel("agent steps (4 frames each)")
     ax.set_ylabel("episode return")
     ax.set_title(f"ponder DQN, Atari-100k {game} (data-efficient config)")
