@@ -40,43 +40,45 @@ class StrictModel(BaseModel):
     )
 
 
-def _pop_path(data: dict[str, Any], dotted: str) -> tuple[bool, Any]:
-    node: Any = data
-    *parents, leaf = dotted.split(".")
-    for part in parents:
-        node = node.get(part) if isinstance(node, dict) else None
-    if not isinstance(node, dict) or leaf not in node:
-        return False, None
-    return True, node.pop(leaf)
+def _lookup(data: Any, dotted: str) -> tuple[bool, Any]:
+    """(found, value) of a dotted key in nested mappings."""
+    node = data
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False, None
+        node = node[part]
+    return True, node
+
+
+def _pop_path(data: dict[str, Any], dotted: str) -> Any:
+    parent, _, leaf = dotted.rpartition(".")
+    return (_lookup(data, parent)[1] if parent else data).pop(leaf)
 
 
 def _put_path(data: dict[str, Any], dotted: str, value: Any) -> None:
     node = data
     *parents, leaf = dotted.split(".")
     for part in parents:
-        child = node.get(part)
-        if not isinstance(child, dict):
-            child = node[part] = {}
-        node = child
+        if not isinstance(node.get(part), dict):
+            node[part] = {}
+        node = node[part]
     node.setdefault(leaf, value)  # a key already at its new place wins over the old one
 
 
 def move_renamed_keys(data: Any, renamed: Mapping[str, str]) -> tuple[Any, list[tuple[str, str]]]:
-    """A copy of `data` with each old dotted key of `renamed` moved to its new place (a None
-    value is dropped), and the (old, new) moves made. Sections left empty are removed."""
-    if not isinstance(data, dict) or not renamed:
+    """`data` with each old dotted key of `renamed` moved to its new place (a None value is
+    dropped, a section left empty removed; a copy when anything moved), and the moves made."""
+    moves = [(old, new) for old, new in renamed.items() if _lookup(data, old)[0]]
+    if not moves:
         return data, []
     out = copy.deepcopy(data)
-    moves = []
-    for old, new in renamed.items():
-        found, value = _pop_path(out, old)
-        if found:
-            moves.append((old, new))
-            if value is not None:
-                _put_path(out, new, value)
-            section = old.rpartition(".")[0]
-            if section and _pop_path(copy.deepcopy(out), section) == (True, {}):
-                _pop_path(out, section)
+    for old, new in moves:
+        value = _pop_path(out, old)
+        if value is not None:
+            _put_path(out, new, value)
+        parent = old.rpartition(".")[0]
+        if parent and _lookup(out, parent)[1] == {}:
+            _pop_path(out, parent)
     return out, moves
 
 
@@ -85,11 +87,9 @@ def refuse_renamed_keys(data: Any, renamed: Mapping[str, str]) -> None:
     the renames, rather than a silent move the user would not see in their own file."""
     _, moves = move_renamed_keys(data, renamed)
     if moves:
-        old, new = moves[0]
-        more = f" (also renamed: {', '.join(f'{o} -> {n}' for o, n in moves[1:])})"
-        raise PonderError(
-            f"config key {old!r} is now {new!r}{more if moves[1:] else ''}: rename it"
-        )
+        (old, new), rest = moves[0], moves[1:]
+        also = f" (also renamed: {', '.join(f'{o} -> {n}' for o, n in rest)})" if rest else ""
+        raise PonderError(f"config key {old!r} is now {new!r}{also}: rename it")
 
 
 class RenamingModel(StrictModel):
