@@ -10,9 +10,9 @@ does own is the schedule:
 - it grants the learner only as many steps as keep trained samples at `train.sample_ratio`
   times the generated ones (so the learner waits for self-play instead of overfitting a stale
   buffer), and holds self-play back when the learner lags by more than about one round;
-- every learner step that is a multiple of `selfplay.weights_every`, `run.log_every`, `checkpoint.every` or
-  `eval.every` ends a grant, so publication, logs, checkpoints and evaluations happen at
-  exact steps;
+- every learner step that is a multiple of `selfplay.weights_every`, `run.log_every`,
+  `checkpoint.every` or `eval.every` ends a grant, so publication, logs, checkpoints and
+  evaluations happen at exact steps;
 - a worker that dies is replaced (with a fresh seed) and the run goes on; Ctrl-C writes a
   checkpoint and stops cleanly; `resume` picks up the optimizer, counters and schedules, and
   (with `checkpoint.replay`) the replay buffer, which the driver pulls from the replay actor
