@@ -696,7 +696,8 @@ def learning(game: str, seed: int, quick: bool) -> dict[str, Any]:
     else:
         cfg, run, has_ckpt = prepare_run(config, overrides, out=run_dir)
     start = time.perf_counter()
-    summary = train_single(cfg, run, has_ckpt, show_progress=True)
+    with LoadSampler() as load:
+        summary = train_single(cfg, run, has_ckpt, show_progress=True)
     e = summary.last_eval
     record = {
         "game": game,
@@ -708,6 +709,7 @@ def learning(game: str, seed: int, quick: bool) -> dict[str, Any]:
         "updates": summary.updates,
         "eval": {k: v for k, v in e.record().items() if k != "protocol"},
         "this_session_seconds": round(time.perf_counter() - start, 1),
+        "load_average_1m_this_session": load.summary(),
         "training_wall_seconds": read_metadata(summary.checkpoint)["compute"]["wall_seconds"],
     }
     name = "dqn_atari100k_quick" if quick else "dqn_atari100k"
