@@ -148,105 +148,188 @@ def play_games(
         raise ValueError(
             "player_a and player_b must be distinct objects (build each from its spec)"
         )
+    batch = _new_batch(game, setups, seed, chunk, record, on_move, on_game_end)
+    _play_openings(batch)
     n = len(setups)
-    states = game.new_states(n)
-    histories: list[list[int]] = []
-    done = np.zeros(n, dtype=np.bool_)
-    outcome = np.zeros(n)
-    stats: list[list[dict] | None] = [[] if record else None for _ in range(n)]
-    a_seat = np.array([0 if s.a_first else 1 for s in setups], dtype=np.int64)
-    results: list[GameResult | None] = [None] * n
-    moves = np.zeros((n, 2), dtype=np.int64)  # per game: A's and B's moves after the opening
-    spent = np.zeros((n, 2), dtype=np.int64)  # and the evaluations they reported
-
-    def finish(i: int) -> None:
-        done[i] = True
-        outcome[i] = float(game.outcome(states[i]))
-        s = setups[i]
-        results[i] = GameResult(
-            s.index,
-            s.opening,
-            s.a_first,
-            chunk,
-            int(i),
-            seed,
-            histories[i],
-            float(outcome[i]),
-            stats[i],
-            *(int(x) for x in (moves[i, 0], moves[i, 1], spent[i, 0], spent[i, 1])),
-        )
-        if on_game_end is not None:
-            on_game_end(results[i])
-
-    for i, s in enumerate(setups):
-        histories.append(list(s.opening))
-        for action in s.opening:
-            game.play(states[i], action)
-        if game.is_terminal(states[i]):
-            finish(i)
-
     player_a.start(game, n, derive_seed(seed, 0))
     player_b.start(game, n, derive_seed(seed, 1))
-    seats = ((player_a, 0), (player_b, 1))
-    while not done.all():
-        live = np.flatnonzero(~done)
-        to_play = np.array([game.to_play(states[i]) for i in live], dtype=np.int64)
-        a_to_move = to_play == a_seat[live]
-        for player, side in seats:
-            rows = live[a_to_move] if side == 0 else live[~a_to_move]
+    while not batch.done.all():
+        rows_a, rows_b = _rows_to_move(batch)
+        for player, side, rows in ((player_a, 0, rows_a), (player_b, 1, rows_b)):
             if len(rows) == 0:
                 continue
-            actions, info = player.act(states[rows], [histories[i] for i in rows], rows)
-            moves[rows, side] += 1
-            if info is not None and info.evaluations is not None:
-                spent[rows, side] += np.asarray(info.evaluations, dtype=np.int64)
-            for k, i in enumerate(rows):
-                action = int(actions[k])
-                state = states[i]
-                if not (0 <= action < game.num_actions and legal_mask_of(game, state)[action]):
-                    raise RuntimeError(
-                        f"player {player.spec!r} chose illegal action {action} in game "
-                        f"{setups[i].index} after moves {histories[i]}"
-                    )
-                if record or on_move is not None:
-                    top = top_moves(game, info, k, state, TOP_MOVES, action) if info else []
-                    value = (
-                        float(info.root_value[k])
-                        if info is not None and info.root_value is not None
-                        else None
-                    )
-                    mover = int(game.to_play(state))
-                    if record:
-                        entry: dict[str, Any] = {"ply": len(histories[i]), "player": player.spec}
-                        if top:
-                            entry["top"] = top
-                        if info is not None and info.visits is not None:
-                            # The whole search, so shares stay right when `top` is cut short.
-                            entry["visits_total"] = int(np.asarray(info.visits[k]).sum())
-                        if value is not None:
-                            entry["value"] = round(value, 4)
-                        stats[i].append(entry)  # type: ignore[union-attr]
-                    if on_move is not None:
-                        text = game.action_to_string(action, state)
-                        before = game.clone(state)
-                        on_move(
-                            MoveEvent(
-                                i,
-                                len(histories[i]),
-                                player.spec,
-                                mover,
-                                action,
-                                text,
-                                before,
-                                top,
-                                value,
-                            )
-                        )
-                game.play(state, action)
-                histories[i].append(action)
-                if game.is_terminal(state):
-                    finish(i)
-    return [r for r in results if r is not None]
+            _play_turn(batch, player, side, rows, legal_mask_of)
+    return [r for r in batch.results if r is not None]
+
+
+@dataclass
+class _Batch:
+    """The games of one `play_games` call as they advance: positions, moves so far, tallies."""
+
+    game: Any
+    setups: Sequence[GameSetup]
+    seed: int
+    chunk: int
+    record: bool
+    on_move: Callable[[MoveEvent], None] | None
+    on_game_end: Callable[[GameResult], None] | None
+    states: Any
+    histories: list[list[int]]
+    done: np.ndarray
+    outcome: np.ndarray
+    stats: list[list[dict] | None]
+    a_seat: np.ndarray  # per game: the seat (0 first, 1 second) A plays from
+    results: list[GameResult | None]
+    moves: np.ndarray  # per game: A's and B's moves after the opening
+    spent: np.ndarray  # and the evaluations they reported
+
+
+def _new_batch(
+    game: Any,
+    setups: Sequence[GameSetup],
+    seed: int,
+    chunk: int,
+    record: bool,
+    on_move: Callable[[MoveEvent], None] | None,
+    on_game_end: Callable[[GameResult], None] | None,
+) -> _Batch:
+    """Fresh positions and empty tallies for `setups`; openings are played by `_play_openings`."""
+    n = len(setups)
+    return _Batch(
+        game=game,
+        setups=setups,
+        seed=seed,
+        chunk=chunk,
+        record=record,
+        on_move=on_move,
+        on_game_end=on_game_end,
+        states=game.new_states(n),
+        histories=[],
+        done=np.zeros(n, dtype=np.bool_),
+        outcome=np.zeros(n),
+        stats=[[] if record else None for _ in range(n)],
+        a_seat=np.array([0 if s.a_first else 1 for s in setups], dtype=np.int64),
+        results=[None] * n,
+        moves=np.zeros((n, 2), dtype=np.int64),
+        spent=np.zeros((n, 2), dtype=np.int64),
+    )
+
+
+def _finish(batch: _Batch, i: int) -> None:
+    """Close game `i`: its outcome, its `GameResult`, and the `on_game_end` callback."""
+    batch.done[i] = True
+    batch.outcome[i] = float(batch.game.outcome(batch.states[i]))
+    s = batch.setups[i]
+    moves, spent = batch.moves, batch.spent
+    batch.results[i] = GameResult(
+        s.index,
+        s.opening,
+        s.a_first,
+        batch.chunk,
+        int(i),
+        batch.seed,
+        batch.histories[i],
+        float(batch.outcome[i]),
+        batch.stats[i],
+        *(int(x) for x in (moves[i, 0], moves[i, 1], spent[i, 0], spent[i, 1])),
+    )
+    if batch.on_game_end is not None:
+        batch.on_game_end(batch.results[i])
+
+
+def _play_openings(batch: _Batch) -> None:
+    """Play each game's opening moves; a game the opening already ends is finished here."""
+    for i, s in enumerate(batch.setups):
+        batch.histories.append(list(s.opening))
+        for action in s.opening:
+            batch.game.play(batch.states[i], action)
+        if batch.game.is_terminal(batch.states[i]):
+            _finish(batch, i)
+
+
+def _rows_to_move(batch: _Batch) -> tuple[np.ndarray, np.ndarray]:
+    """The live games where A is to move and those where B is, fixed for one round."""
+    live = np.flatnonzero(~batch.done)
+    to_play = np.array([batch.game.to_play(batch.states[i]) for i in live], dtype=np.int64)
+    a_to_move = to_play == batch.a_seat[live]
+    return live[a_to_move], live[~a_to_move]
+
+
+def _play_turn(
+    batch: _Batch,
+    player: Player,
+    side: int,
+    rows: np.ndarray,
+    legal_mask_of: Callable[[Any, Any], np.ndarray],
+) -> None:
+    """One call to `player` for every game in `rows`, then each chosen move checked and made."""
+    states, histories = batch.states, batch.histories
+    actions, info = player.act(states[rows], [histories[i] for i in rows], rows)
+    batch.moves[rows, side] += 1
+    if info is not None and info.evaluations is not None:
+        batch.spent[rows, side] += np.asarray(info.evaluations, dtype=np.int64)
+    for k, i in enumerate(rows):
+        action = int(actions[k])
+        state = states[i]
+        if not (0 <= action < batch.game.num_actions and legal_mask_of(batch.game, state)[action]):
+            raise RuntimeError(
+                f"player {player.spec!r} chose illegal action {action} in game "
+                f"{batch.setups[i].index} after moves {histories[i]}"
+            )
+        if batch.record or batch.on_move is not None:
+            _report_move(batch, player, info, k, i, state, action)
+        batch.game.play(state, action)
+        histories[i].append(action)
+        if batch.game.is_terminal(state):
+            _finish(batch, i)
+
+
+def _report_move(
+    batch: _Batch,
+    player: Player,
+    info: MoveInfo | None,
+    k: int,
+    i: int,
+    state: Any,
+    action: int,
+) -> None:
+    """Before move `action` is made in game `i`: its statistics into the record, and the event
+    to `on_move`; `k` is the game's row in the player's batch."""
+    game = batch.game
+    top = top_moves(game, info, k, state, TOP_MOVES, action) if info else []
+    value = float(info.root_value[k]) if info is not None and info.root_value is not None else None
+    mover = int(game.to_play(state))
+    if batch.record:
+        entry = _stats_entry(batch.histories[i], player, info, k, top, value)
+        batch.stats[i].append(entry)  # type: ignore[union-attr]
+    if batch.on_move is not None:
+        text = game.action_to_string(action, state)
+        before = game.clone(state)
+        batch.on_move(
+            MoveEvent(
+                i, len(batch.histories[i]), player.spec, mover, action, text, before, top, value
+            )
+        )
+
+
+def _stats_entry(
+    history: list[int],
+    player: Player,
+    info: MoveInfo | None,
+    k: int,
+    top: list[dict],
+    value: float | None,
+) -> dict[str, Any]:
+    """A recorded move's statistics: who moved at which ply, its top moves and root value."""
+    entry: dict[str, Any] = {"ply": len(history), "player": player.spec}
+    if top:
+        entry["top"] = top
+    if info is not None and info.visits is not None:
+        # The whole search, so shares stay right when `top` is cut short.
+        entry["visits_total"] = int(np.asarray(info.visits[k]).sum())
+    if value is not None:
+        entry["value"] = round(value, 4)
+    return entry
 
 
 @dataclass

@@ -287,17 +287,8 @@ def fit_ratings(
     """
     if not 0 <= bootstrap <= MAX_BOOTSTRAP:
         raise PonderError(f"bootstrap {bootstrap} must be 0 to {MAX_BOOTSTRAP:,} resamples")
-    names = list(players or [])
-    for p in pairings:
-        for name in (p.a, p.b):
-            if name not in names:
-                names.append(name)
-    if not names:
-        raise PonderError("no games to rate")
-    if anchor is None:
-        anchor = "random" if "random" in names else names[0]
-    if anchor not in names:
-        raise PonderError(f"anchor {anchor!r} is not among the rated players: {', '.join(names)}")
+    names = _rated_names(pairings, players)
+    anchor = _resolve_anchor(anchor, names)
     a = names.index(anchor)
     played = [p for p in pairings if p.games > 0]
     ij, games, points = _aggregate(names, played)
@@ -312,33 +303,12 @@ def fit_ratings(
         half = Z95 * np.sqrt(np.maximum(np.diag(cov), 0.0))
         lower, upper = rating - half, rating + half
     elif bootstrap > 0 and played:
-        rng = np.random.default_rng(seed)
-        samples = np.empty((bootstrap, len(names)))
-        penta = np.array([p.pentanomial for p in played], dtype=np.float64)
-        pairs = penta.sum(axis=1)
-        # Games outside pairs (if any) enter every resample unchanged.
-        extra_games = games - 2 * pairs
-        extra_points = points - (penta * PAIR_POINTS).sum(axis=1)
-        probs = penta / np.maximum(pairs, 1)[:, None]
-        for s in range(bootstrap):
-            draw = np.stack(
-                [
-                    rng.multinomial(int(n), pr) if n else np.zeros(5)
-                    for n, pr in zip(pairs, probs, strict=True)
-                ]
-            )
-            g = 2 * pairs + extra_games + prior_games
-            pts = (draw * PAIR_POINTS).sum(axis=1) + extra_points + prior_games / 2
-            samples[s] = _fit(len(names), ij, g, pts, a) * ELO_SCALE
+        samples = _bootstrap_samples(
+            names, played, ij, games, points, prior_games, a, bootstrap, seed
+        )
         lower, upper = np.quantile(samples, [0.025, 0.975], axis=0)
 
-    per_games = np.zeros(len(names))
-    per_points = np.zeros(len(names))
-    for (x, y), n, pts in zip(ij, games, points, strict=True):
-        per_games[x] += n
-        per_games[y] += n
-        per_points[x] += pts
-        per_points[y] += n - pts
+    per_games, per_points = _player_totals(len(names), ij, games, points)
     return RatingTable(
         players=names,
         rating=rating,
@@ -351,3 +321,71 @@ def fit_ratings(
         bootstrap=0 if fisher else int(bootstrap),
         cov=cov,
     )
+
+
+def _rated_names(pairings: Sequence[PairingCounts], players: Sequence[str] | None) -> list[str]:
+    """`players` first, in their order, then anyone else in `pairings` as first met."""
+    names = list(players or [])
+    for p in pairings:
+        for name in (p.a, p.b):
+            if name not in names:
+                names.append(name)
+    if not names:
+        raise PonderError("no games to rate")
+    return names
+
+
+def _resolve_anchor(anchor: str | None, names: list[str]) -> str:
+    """The player held at 0: the one asked for, else `random` when rated, else the first."""
+    if anchor is None:
+        anchor = "random" if "random" in names else names[0]
+    if anchor not in names:
+        raise PonderError(f"anchor {anchor!r} is not among the rated players: {', '.join(names)}")
+    return anchor
+
+
+def _bootstrap_samples(
+    names: list[str],
+    played: list[PairingCounts],
+    ij: np.ndarray,
+    games: np.ndarray,
+    points: np.ndarray,
+    prior_games: np.ndarray,
+    anchor: int,
+    bootstrap: int,
+    seed: int,
+) -> np.ndarray:
+    """Ratings (bootstrap, players) refitted on game pairs resampled within each pairing."""
+    rng = np.random.default_rng(seed)
+    samples = np.empty((bootstrap, len(names)))
+    penta = np.array([p.pentanomial for p in played], dtype=np.float64)
+    pairs = penta.sum(axis=1)
+    # Games outside pairs (if any) enter every resample unchanged.
+    extra_games = games - 2 * pairs
+    extra_points = points - (penta * PAIR_POINTS).sum(axis=1)
+    probs = penta / np.maximum(pairs, 1)[:, None]
+    for s in range(bootstrap):
+        draw = np.stack(
+            [
+                rng.multinomial(int(n), pr) if n else np.zeros(5)
+                for n, pr in zip(pairs, probs, strict=True)
+            ]
+        )
+        g = 2 * pairs + extra_games + prior_games
+        pts = (draw * PAIR_POINTS).sum(axis=1) + extra_points + prior_games / 2
+        samples[s] = _fit(len(names), ij, g, pts, anchor) * ELO_SCALE
+    return samples
+
+
+def _player_totals(
+    num_players: int, ij: np.ndarray, games: np.ndarray, points: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Games played and points scored by each player, summed over its pairings (no prior)."""
+    per_games = np.zeros(num_players)
+    per_points = np.zeros(num_players)
+    for (x, y), n, pts in zip(ij, games, points, strict=True):
+        per_games[x] += n
+        per_games[y] += n
+        per_points[x] += pts
+        per_points[y] += n - pts
+    return per_games, per_points

@@ -291,14 +291,10 @@ def speed_sb3(learning_starts: int, measured: int) -> dict[str, Any]:
     return {"steps_per_s": steps / (marks["end"] - marks["start"]), "network": str(model.q_net)}
 
 
-def speed_rllib(learning_starts: int, measured: int) -> dict[str, Any]:
+def rllib_atari_env_class() -> type:
+    """The gymnasium env class RLlib is handed, built in a function so that gymnasium is
+    imported only by the process that measures RLlib."""
     import gymnasium as gym
-    import ray
-    import torch
-    from ray.rllib.algorithms.dqn import DQNConfig
-    from ray.tune.registry import register_env
-
-    from ponder.selfplay.cluster import ensure_ray
 
     class OneAtari(gym.Env):
         """One ale-py game as a gymnasium env (RLlib vectorizes these itself), native 4-frame
@@ -334,14 +330,15 @@ def speed_rllib(learning_starts: int, measured: int) -> dict[str, Any]:
                 obs = info["final_obs"]
             return self._obs(obs), float(r[0]), bool(te[0]), bool(tr[0]), {}
 
-    torch.set_num_threads(THREADS)
-    # ponder's own local start: a fresh instance on the loopback only, with token authentication.
-    ensure_ray(num_cpus=os.cpu_count())
-    register_env("ponder_bench_atari", lambda cfg: OneAtari(cfg))
+    return OneAtari
+
+
+def configure_rllib_dqn(config: Any, learning_starts: int) -> Any:
+    """RLlib's `DQNConfig` set to the shared setting: Nature CNN, vanilla 1-step DQN, the same
+    replay ratio, target period, envs and seed, in one process (no remote runners)."""
     convs = [[32, [8, 8], 4, "valid"], [64, [4, 4], 2, "valid"], [64, [3, 3], 1, "valid"]]
-    config = (
-        DQNConfig()
-        .environment("ponder_bench_atari")
+    return (
+        config.environment("ponder_bench_atari")
         .framework("torch")
         .env_runners(num_env_runners=0, num_envs_per_env_runner=NUM_ENVS, rollout_fragment_length=1)
         .learners(num_learners=0)
@@ -372,7 +369,22 @@ def speed_rllib(learning_starts: int, measured: int) -> dict[str, Any]:
         .reporting(min_sample_timesteps_per_iteration=100, min_time_s_per_iteration=0)
         .debugging(seed=0)
     )
-    algo = config.build_algo()
+
+
+def speed_rllib(learning_starts: int, measured: int) -> dict[str, Any]:
+    import ray
+    import torch
+    from ray.rllib.algorithms.dqn import DQNConfig
+    from ray.tune.registry import register_env
+
+    from ponder.selfplay.cluster import ensure_ray
+
+    OneAtari = rllib_atari_env_class()
+    torch.set_num_threads(THREADS)
+    # ponder's own local start: a fresh instance on the loopback only, with token authentication.
+    ensure_ray(num_cpus=os.cpu_count())
+    register_env("ponder_bench_atari", lambda cfg: OneAtari(cfg))
+    algo = configure_rllib_dqn(DQNConfig(), learning_starts).build_algo()
     network = str(algo.env_runner.module)
     start_time = start_step = None
     while True:
@@ -549,10 +561,8 @@ def child(name: str, *args: Any, wait_policy: str = "default") -> dict[str, Any]
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run_speed(quick: bool) -> dict[str, Any]:
-    learning_starts, measured = (300, 300) if quick else (2000, 4000)
-    env_steps = 2000 if quick else 20_000
-    # ponder: the serial loop and the overlapped one (learner thread), under both wait policies.
+def ponder_speed_runs(learning_starts: int, measured: int) -> dict[str, Any]:
+    """ponder's serial loop and its overlapped one (learner thread), under both wait policies."""
     variants: dict[str, Any] = {}
     for policy in WAIT_POLICIES:
         for lag, threads in ((0, THREADS), (2, 1), (2, THREADS)):
@@ -560,51 +570,91 @@ def run_speed(quick: bool) -> dict[str, Any]:
             variants[label] = child(
                 "speed_ponder", learning_starts, measured, lag, threads, wait_policy=policy
             )
-    # bfloat16 autocast (train.mixed_precision) where the CPU has bf16 units: a different
-    # numerical setting from the peers' float32, so it is reported beside the ratio, not in it.
-    bf16 = cpu_has_bf16()
-    bf16_runs: dict[str, Any] = {}
-    if bf16:
-        for policy in WAIT_POLICIES:
-            for lag, threads in ((0, THREADS), (2, 1)):
-                label = f"lag{lag}_threads{threads}_bf16_{policy}"
-                bf16_runs[label] = child(
-                    "speed_ponder",
-                    learning_starts,
-                    measured,
-                    lag,
-                    threads,
-                    True,
-                    wait_policy=policy,
-                )
-    runs: dict[str, dict[str, Any]] = {"ponder": variants}
-    for name in ("sb3", "rllib"):
-        policies = WAIT_POLICIES if name == "sb3" else ("default",)  # RLlib: minutes per run
-        runs[name] = {
-            policy: child(f"speed_{name}", learning_starts, measured, wait_policy=policy)
-            for policy in policies
-        }
-    best = {name: max(runs[name], key=lambda k: runs[name][k]["steps_per_s"]) for name in runs}
-    peers = {name: runs[name][best[name]] for name in runs}
-    fastest_peer = max(("sb3", "rllib"), key=lambda n: peers[n]["steps_per_s"])
+    return variants
+
+
+def ponder_bf16_speed_runs(learning_starts: int, measured: int) -> dict[str, Any]:
+    """ponder's loop under bfloat16 autocast (train.mixed_precision), under both wait policies."""
+    runs: dict[str, Any] = {}
+    for policy in WAIT_POLICIES:
+        for lag, threads in ((0, THREADS), (2, 1)):
+            label = f"lag{lag}_threads{threads}_bf16_{policy}"
+            runs[label] = child(
+                "speed_ponder",
+                learning_starts,
+                measured,
+                lag,
+                threads,
+                True,
+                wait_policy=policy,
+            )
+    return runs
+
+
+def peer_speed_runs(name: str, learning_starts: int, measured: int) -> dict[str, Any]:
+    """One peer's loop by wait policy: both for SB3, the default only for RLlib (minutes a run)."""
+    policies = WAIT_POLICIES if name == "sb3" else ("default",)
+    return {
+        policy: child(f"speed_{name}", learning_starts, measured, wait_policy=policy)
+        for policy in policies
+    }
+
+
+def learner_speed(updates: int, bf16: bool) -> dict[str, Any]:
+    """The update alone at 1 and THREADS torch threads, and in bfloat16 where the CPU has it."""
     learner = {
-        f"threads{threads}": child("learner_only", 200 if quick else 600, threads)
-        for threads in (1, THREADS)
+        f"threads{threads}": child("learner_only", updates, threads) for threads in (1, THREADS)
     }
     if bf16:
-        learner[f"threads{THREADS}_bf16"] = child(
-            "learner_only", 200 if quick else 600, THREADS, True
-        )
-    bf16_best = max(bf16_runs, key=lambda k: bf16_runs[k]["steps_per_s"]) if bf16_runs else None
+        learner[f"threads{THREADS}_bf16"] = child("learner_only", updates, THREADS, True)
+    return learner
+
+
+def env_speed(steps: int) -> dict[str, Any]:
+    """ponder's env pipeline beside the raw vector env, at NUM_ENVS and at 16 envs."""
     envs = {}
     for count in (NUM_ENVS, 16):
-        raw = child("env_raw", env_steps, count)
-        ours = child("env_ponder", env_steps, count)
+        raw = child("env_raw", steps, count)
+        ours = child("env_ponder", steps, count)
         envs[f"{count}_envs"] = {
             "raw_vector_env_steps_per_s": raw["steps_per_s"],
             "ponder_pipeline_steps_per_s": ours["steps_per_s"],
             "ratio": ours["steps_per_s"] / raw["steps_per_s"],
         }
+    return envs
+
+
+def bf16_summary(
+    bf16: bool, runs: dict[str, Any], fastest_peer_steps_per_s: float
+) -> dict[str, Any]:
+    """The bfloat16 runs and their best setting against the fastest float32 peer."""
+    best = max(runs, key=lambda k: runs[k]["steps_per_s"]) if runs else None
+    return {
+        "cpu_has_bf16": bf16,
+        "all_runs": {k: v["steps_per_s"] for k, v in runs.items()},
+        "best_setting": best,
+        "ratio_vs_fastest_peer": (
+            runs[best]["steps_per_s"] / fastest_peer_steps_per_s if best else None
+        ),
+        "replay_ratio_measured": runs[best]["replay_ratio_measured"] if best else None,
+    }
+
+
+def run_speed(quick: bool) -> dict[str, Any]:
+    learning_starts, measured = (300, 300) if quick else (2000, 4000)
+    env_steps = 2000 if quick else 20_000
+    runs: dict[str, dict[str, Any]] = {"ponder": ponder_speed_runs(learning_starts, measured)}
+    # bfloat16 autocast (train.mixed_precision) where the CPU has bf16 units: a different
+    # numerical setting from the peers' float32, so it is reported beside the ratio, not in it.
+    bf16 = cpu_has_bf16()
+    bf16_runs = ponder_bf16_speed_runs(learning_starts, measured) if bf16 else {}
+    for name in ("sb3", "rllib"):
+        runs[name] = peer_speed_runs(name, learning_starts, measured)
+    best = {name: max(runs[name], key=lambda k: runs[name][k]["steps_per_s"]) for name in runs}
+    peers = {name: runs[name][best[name]] for name in runs}
+    fastest_peer = max(("sb3", "rllib"), key=lambda n: peers[n]["steps_per_s"])
+    learner = learner_speed(200 if quick else 600, bf16)
+    envs = env_speed(env_steps)
     return {
         "setup": {
             "game": GAME,
@@ -630,19 +680,7 @@ def run_speed(quick: bool) -> dict[str, Any]:
         / peers[fastest_peer]["steps_per_s"],
         "fastest_peer": fastest_peer,
         "goal": ">= 2x the fastest peer",
-        "bf16": {
-            "cpu_has_bf16": bf16,
-            "all_runs": {k: v["steps_per_s"] for k, v in bf16_runs.items()},
-            "best_setting": bf16_best,
-            "ratio_vs_fastest_peer": (
-                bf16_runs[bf16_best]["steps_per_s"] / peers[fastest_peer]["steps_per_s"]
-                if bf16_best
-                else None
-            ),
-            "replay_ratio_measured": bf16_runs[bf16_best]["replay_ratio_measured"]
-            if bf16_best
-            else None,
-        },
+        "bf16": bf16_summary(bf16, bf16_runs, peers[fastest_peer]["steps_per_s"]),
         "peer_networks": {n: peers[n].get("network") for n in ("sb3", "rllib")},
         "env_only": envs,
     }

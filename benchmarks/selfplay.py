@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, get_args
 
@@ -301,6 +302,112 @@ def search_moves(evaluator: Any, game: Any, states: np.ndarray, search: Any) -> 
     return BatchedMCTS(game, len(states), search, evaluator, seed=0).search(states).action
 
 
+def check_search(cfg: Any, simulations: int) -> Any:
+    """The short, deterministic search whose moves each backend must leave unchanged."""
+    return cfg.selfplay.search.model_copy(
+        update={
+            "num_simulations": simulations,
+            "root_noise": False,
+            "temperature": 0.0,
+            "tree_reuse": False,
+        }
+    )
+
+
+def build_backends(
+    build: Callable[[str, int], tuple[Any, float]],
+    backends: list[str],
+    report: dict[str, dict[str, Any]],
+    count: int,
+) -> dict[str, Any]:
+    """Every backend still available, built at this thread count; a failed build marks the
+    backend unavailable in `report` (with why), a good one records its build time there."""
+    from ponder.errors import PonderError
+
+    built: dict[str, Any] = {}
+    for backend in backends:
+        if not report[backend]["available"]:
+            continue
+        try:
+            built[backend], build_s = build(backend, 0)
+        except PonderError as exc:
+            report[backend] = {"available": False, "why": str(exc)}
+            continue
+        report[backend].setdefault("build_s", {})[f"threads_{count}"] = round(build_s, 3)
+    return built
+
+
+def batch_rates(
+    built: dict[str, Any], planes: np.ndarray, legal: np.ndarray, batches: list[int], seconds: float
+) -> dict[str, dict[str, float]]:
+    """Evaluations/s per backend and batch size."""
+    rates: dict[str, dict[str, float]] = {b: {} for b in built}
+    for batch in batches:  # every backend per batch size, so drifting load hits all alike
+        for backend, evaluator in built.items():
+            rate = calls_rate(evaluator, planes[:batch], legal[:batch], seconds)
+            rates[backend][str(batch)] = round(rate, 1)
+    return rates
+
+
+def output_differences(
+    evaluator: Any, planes: np.ndarray, legal: np.ndarray, want: tuple[np.ndarray, np.ndarray]
+) -> dict[str, float]:
+    """The largest differences of priors and values from eager float32's."""
+    priors, values = evaluator(planes, legal)
+    return {
+        "max_abs_diff_priors": float(np.abs(priors - want[0]).max()),
+        "max_abs_diff_values": float(np.abs(values - want[1]).max()),
+    }
+
+
+def refresh_timings(
+    evaluator: Any,
+    weights: list,
+    planes: np.ndarray,
+    legal: np.ndarray,
+    want: tuple[np.ndarray, np.ndarray],
+) -> dict[str, float]:
+    """Seconds of a weights refresh and of the first call after it (medians of three), then
+    the largest difference from eager float32 on the weights the refreshes leave in place."""
+    refresh, first_call = [], []
+    for which in (1, 0, 1):  # the last load leaves the second weights in place
+        start = time.perf_counter()
+        evaluator.load_weights(weights[which])
+        refresh.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        evaluator(planes[:64], legal[:64])
+        first_call.append(time.perf_counter() - start)
+    priors, values = evaluator(planes, legal)
+    return {
+        "refresh_s": round(float(np.median(refresh)), 4),
+        "first_call_after_refresh_s": round(float(np.median(first_call)), 4),
+        "after_refresh_max_abs_diff": float(
+            max(np.abs(priors - want[0]).max(), np.abs(values - want[1]).max())
+        ),
+    }
+
+
+def speed_tables(
+    report: dict[str, dict[str, Any]], threads: list[int], batches: list[int]
+) -> tuple[dict[str, dict[str, dict[str, float]]], dict[str, dict[str, str]]]:
+    """Per thread count: each backend's speed-up over torch, and the fastest per batch size."""
+    ratios: dict[str, dict[str, dict[str, float]]] = {}
+    fastest: dict[str, dict[str, str]] = {}
+    base = report.get("torch", {}).get("evaluations_per_s", {})
+    for count in threads:
+        key = f"threads_{count}"
+        table = {
+            b: e["evaluations_per_s"][key] for b, e in report.items() if "evaluations_per_s" in e
+        }
+        fastest[key] = {str(n): max(table, key=lambda b: table[b][str(n)]) for n in batches}
+        if key in base:
+            ratios[key] = {
+                b: {str(n): round(r[str(n)] / base[key][str(n)], 3) for n in batches}
+                for b, r in table.items()
+            }
+    return ratios, fastest
+
+
 def inference_backends(
     cfg: Any,
     backends: list[str],
@@ -311,25 +418,19 @@ def inference_backends(
     search_positions: int,
     search_simulations: int,
 ) -> dict[str, Any]:
+    """Each backend beside eager float32 torch: its speed per thread count and batch size, its
+    build and refresh times, and how far its answers and search moves differ."""
     import torch
 
     from ponder.agents.alphazero.evaluator import TorchEvaluator
     from ponder.agents.alphazero.network import PolicyValueNet
     from ponder.envs.registry import get_game
-    from ponder.errors import PonderError
 
     game = get_game(cfg.game)
     shape, weights, source = network_weights(cfg, game, checkpoint)
     states = random_play_positions(game, max(batches), seed=0)
     planes, legal = game.encode_batch(states), legal_masks(game, states)
-    search = cfg.selfplay.search.model_copy(
-        update={
-            "num_simulations": search_simulations,
-            "root_noise": False,
-            "temperature": 0.0,
-            "tree_reuse": False,
-        }
-    )
+    search = check_search(cfg, search_simulations)
     sample = states[:search_positions]
 
     def build(backend: str, which: int) -> tuple[Any, float]:
@@ -348,61 +449,20 @@ def inference_backends(
     for count in threads:
         torch.set_num_threads(count)
         torch._dynamo.reset()  # compiled kernels keep the thread count they were built for
-        built: dict[str, Any] = {}
-        for backend in backends:
-            if not report[backend]["available"]:
-                continue
-            try:
-                built[backend], build_s = build(backend, 0)
-            except PonderError as exc:
-                report[backend] = {"available": False, "why": str(exc)}
-                continue
-            report[backend].setdefault("build_s", {})[f"threads_{count}"] = round(build_s, 3)
-        rates: dict[str, dict[str, float]] = {b: {} for b in built}
-        for batch in batches:  # every backend per batch size, so drifting load hits all alike
-            for backend, evaluator in built.items():
-                rate = calls_rate(evaluator, planes[:batch], legal[:batch], seconds)
-                rates[backend][str(batch)] = round(rate, 1)
+        built = build_backends(build, backends, report, count)
+        rates = batch_rates(built, planes, legal, batches, seconds)
         for backend, evaluator in built.items():
             entry = report[backend]
             entry.setdefault("evaluations_per_s", {})[f"threads_{count}"] = rates[backend]
             if count != threads[0]:
                 continue
-            priors, values = evaluator(planes, legal)
-            entry["max_abs_diff_priors"] = float(np.abs(priors - want[0][0]).max())
-            entry["max_abs_diff_values"] = float(np.abs(values - want[0][1]).max())
+            entry.update(output_differences(evaluator, planes, legal, want[0]))
             moves = search_moves(evaluator, game, sample, search)
             entry["search_moves_unchanged"] = float(np.mean(moves == want_moves))
-            refresh, first_call = [], []
-            for which in (1, 0, 1):  # the last load leaves the second weights in place
-                start = time.perf_counter()
-                evaluator.load_weights(weights[which])
-                refresh.append(time.perf_counter() - start)
-                start = time.perf_counter()
-                evaluator(planes[:64], legal[:64])
-                first_call.append(time.perf_counter() - start)
-            priors, values = evaluator(planes, legal)
-            entry["refresh_s"] = round(float(np.median(refresh)), 4)
-            entry["first_call_after_refresh_s"] = round(float(np.median(first_call)), 4)
-            entry["after_refresh_max_abs_diff"] = float(
-                max(np.abs(priors - want[1][0]).max(), np.abs(values - want[1][1]).max())
-            )
+            entry.update(refresh_timings(evaluator, weights, planes, legal, want[1]))
         built.clear()
 
-    ratios: dict[str, dict[str, dict[str, float]]] = {}
-    fastest: dict[str, dict[str, str]] = {}
-    base = report.get("torch", {}).get("evaluations_per_s", {})
-    for count in threads:
-        key = f"threads_{count}"
-        table = {
-            b: e["evaluations_per_s"][key] for b, e in report.items() if "evaluations_per_s" in e
-        }
-        fastest[key] = {str(n): max(table, key=lambda b: table[b][str(n)]) for n in batches}
-        if key in base:
-            ratios[key] = {
-                b: {str(n): round(r[str(n)] / base[key][str(n)], 3) for n in batches}
-                for b, r in table.items()
-            }
+    ratios, fastest = speed_tables(report, threads, batches)
     return {
         "game": cfg.game,
         "network": shape.model_dump(mode="json"),

@@ -53,7 +53,8 @@ def _watch_dqn(
     out: Path | None,
 ) -> None:
     from ponder.agents.dqn.training import setting_label
-    from ponder.agents.dqn.watch import load_run, watch
+    from ponder.agents.dqn.watch import load_run
+    from ponder.agents.dqn.watch import watch as play_episodes  # `watch` here is the command
 
     if overlay and video is None:
         raise PonderError("--overlay draws on the video: give --video NAME.mp4 too")
@@ -68,7 +69,7 @@ def _watch_dqn(
         f"{cfg.env.game} ({setting_label(cfg)}), checkpoint {run.checkpoint.name} "
         f"at step {run.step}"
     )
-    result, frames, video_frames = watch(
+    result, frames, video_frames = play_episodes(
         run, episodes, epsilon, seed, max_frames, gif, video, overlay
     )
     for i, (ret, length) in enumerate(zip(result.returns, result.lengths, strict=True), 1):
@@ -135,130 +136,159 @@ def _watch_board(
     return _single_game(game, first, second, seed, on_move, record=True)
 
 
-def register(app: typer.Typer, train_app: typer.Typer) -> None:
-    @app.command()
-    def play(
-        opponent: Annotated[str, typer.Argument(help="The player you face, e.g. uct:1000.")],
-        game_name: Annotated[str, typer.Option("--game", "-g", help="Game name.")],
-        colour: Annotated[
-            str, typer.Option("--colour", "--color", help="first or second (x / o).")
-        ] = "first",
-        seed: Annotated[int, typer.Option(help="Seed of the opponent's randomness.")] = 0,
-    ) -> None:
-        """Play a game against any player, in the game's notation; `hint` shows the player's
-        top moves and value for your position, `undo` takes back your last move, `sims N`
-        changes its search budget, `quit` (or end of input) stops."""
-        from ponder.arena.match import check_seed
-        from ponder.arena.play_session import PlaySession
-        from ponder.envs.registry import get_game
+def play(
+    opponent: Annotated[str, typer.Argument(help="The player you face, e.g. uct:1000.")],
+    game_name: Annotated[str, typer.Option("--game", "-g", help="Game name.")],
+    colour: Annotated[
+        str, typer.Option("--colour", "--color", help="first or second (x / o).")
+    ] = "first",
+    seed: Annotated[int, typer.Option(help="Seed of the opponent's randomness.")] = 0,
+) -> None:
+    """Play a game against any player, in the game's notation; `hint` shows the player's
+    top moves and value for your position, `undo` takes back your last move, `sims N`
+    changes its search budget, `quit` (or end of input) stops."""
+    from ponder.arena.match import check_seed
+    from ponder.arena.play_session import PlaySession
+    from ponder.envs.registry import get_game
 
-        check_seed(seed)
-        if colour.lower() not in SEATS:
-            raise PonderError(f"--colour {colour!r}: use first or second")
-        game = get_game(game_name)
-        you_first = SEATS[colour.lower()]
+    check_seed(seed)
+    if colour.lower() not in SEATS:
+        raise PonderError(f"--colour {colour!r}: use first or second")
+    game = get_game(game_name)
+    you_first = SEATS[colour.lower()]
 
-        session = PlaySession(game, opponent, you_first, seed, read=input, write=typer.echo)
-        typer.echo(
-            f"{game.name}: you move {'first' if you_first else 'second'} against "
-            f"{session.bot.spec}; type a move, hint, undo, sims N or quit"
-        )
-        result = session.run()
-        if result.outcome is None:
-            typer.echo("game abandoned")
-            return
-        typer.echo(game.render(session.state))
-        first, second = ("you", result.bot_spec) if you_first else (result.bot_spec, "you")
-        typer.echo(_result_text(result.outcome, first, second))
+    session = PlaySession(game, opponent, you_first, seed, read=input, write=typer.echo)
+    typer.echo(
+        f"{game.name}: you move {'first' if you_first else 'second'} against "
+        f"{session.bot.spec}; type a move, hint, undo, sims N or quit"
+    )
+    result = session.run()
+    if result.outcome is None:
+        typer.echo("game abandoned")
+        return
+    typer.echo(game.render(session.state))
+    first, second = ("you", result.bot_spec) if you_first else (result.bot_spec, "you")
+    typer.echo(_result_text(result.outcome, first, second))
 
-    @app.command()
-    def watch(
-        player_a: Annotated[
-            str, typer.Argument(help="The first mover (e.g. uct:1000), or a DQN run directory.")
-        ],
-        player_b: Annotated[
-            str | None, typer.Argument(help="The second mover, e.g. random (board games).")
-        ] = None,
-        game_name: Annotated[
-            str | None, typer.Option("--game", "-g", help="Game name (board games).")
-        ] = None,
-        delay: Annotated[
-            float, typer.Option(help="Seconds to pause after each move.", min=0, max=3600)
-        ] = 0.5,
-        top: Annotated[int, typer.Option(help="Top moves shown per move.", min=0)] = 3,
-        step: Annotated[
-            bool, typer.Option("--step", help="Wait for Enter after each move.")
-        ] = False,
-        plain: Annotated[
-            bool, typer.Option("--plain", help="Print moves as lines, not a live board.")
-        ] = False,
-        html: Annotated[
-            Path | None,
-            typer.Option(help="Also write the game, with every search, as an HTML replay."),
-        ] = None,
-        seed: Annotated[int, typer.Option(help="Seed of the players' randomness.")] = 0,
-        episodes: Annotated[int, typer.Option(help="DQN: episodes to play.", min=1)] = 1,
-        epsilon: Annotated[
-            float | None,
-            typer.Option(help="DQN: exploration (default: the run's eval.epsilon).", min=0, max=1),
-        ] = None,
-        max_frames: Annotated[
-            int | None,
-            typer.Option(help="DQN: emulator frames per episode (default: the run's cap).", min=1),
-        ] = None,
-        video: Annotated[
-            Path | None,
-            typer.Option(help="DQN: an MP4 of the episodes in colour (relative: in RUN/videos/)."),
-        ] = None,
-        overlay: Annotated[
-            bool, typer.Option("--overlay", help="DQN: draw the Q-values beside the video.")
-        ] = False,
-        gif: Annotated[
-            Path | None,
-            typer.Option(help="DQN: the first episode's agent frames as an animated GIF."),
-        ] = None,
-        out: Annotated[
-            Path | None,
-            typer.Option(help="DQN: folder for relative --video/--gif names (default RUN/videos)."),
-        ] = None,
-    ) -> None:
-        """Watch two players play one game: a live board with each mover's top moves (visits,
-        Q, prior) and value, optionally saved as an HTML replay; or, given a DQN run directory
-        or checkpoint, watch it play Atari episodes, optionally saved as MP4 or GIF."""
-        from ponder.agents.dqn.watch import is_dqn_target
 
-        if is_dqn_target(player_a):
-            if player_b is not None or game_name is not None:
-                raise PonderError("a DQN run plays its own game: drop the second player and -g")
-            if html is not None:
-                raise PonderError("--html replays board games; for Atari use --video")
-            _watch_dqn(player_a, episodes, epsilon, seed, max_frames, gif, video, overlay, out)
-            return
-        if player_b is None or game_name is None:
-            raise PonderError(
-                "watch needs two players and a game (ponder watch uct:1000 random -g "
-                "connect_four), or a DQN run directory (ponder watch runs/dqn-breakout-...)"
-            )
-        if video is not None or gif is not None or overlay or out is not None:
-            raise PonderError("--video, --gif, --overlay and --out are for DQN runs; use --html")
-        from ponder.arena.match import MatchResult
-        from ponder.arena.records import game_record
-        from ponder.arena.replay_html import write_replay_html
-        from ponder.arena.specs import check_player_for_game, make_player
-        from ponder.envs.registry import get_game
+# `watch` option types, named once so its signature reads as a list of parameters.
+_PlayerAArg = Annotated[
+    str, typer.Argument(help="The first mover (e.g. uct:1000), or a DQN run directory.")
+]
+_PlayerBArg = Annotated[
+    str | None, typer.Argument(help="The second mover, e.g. random (board games).")
+]
+_GameOpt = Annotated[str | None, typer.Option("--game", "-g", help="Game name (board games).")]
+_DelayOpt = Annotated[
+    float, typer.Option(help="Seconds to pause after each move.", min=0, max=3600)
+]
+_StepOpt = Annotated[bool, typer.Option("--step", help="Wait for Enter after each move.")]
+_PlainOpt = Annotated[bool, typer.Option("--plain", help="Print moves as lines, not a live board.")]
+_HtmlOpt = Annotated[
+    Path | None,
+    typer.Option(help="Also write the game, with every search, as an HTML replay."),
+]
+_EpsilonOpt = Annotated[
+    float | None,
+    typer.Option(help="DQN: exploration (default: the run's eval.epsilon).", min=0, max=1),
+]
+_MaxFramesOpt = Annotated[
+    int | None,
+    typer.Option(help="DQN: emulator frames per episode (default: the run's cap).", min=1),
+]
+_VideoOpt = Annotated[
+    Path | None,
+    typer.Option(help="DQN: an MP4 of the episodes in colour (relative: in RUN/videos/)."),
+]
+_OverlayOpt = Annotated[
+    bool, typer.Option("--overlay", help="DQN: draw the Q-values beside the video.")
+]
+_GifOpt = Annotated[
+    Path | None,
+    typer.Option(help="DQN: the first episode's agent frames as an animated GIF."),
+]
+_OutOpt = Annotated[
+    Path | None,
+    typer.Option(help="DQN: folder for relative --video/--gif names (default RUN/videos)."),
+]
 
-        game = get_game(game_name)
-        first = make_player(player_a, game)
-        second = make_player(player_b, game)
-        if first.spec == second.spec:
-            second.spec = f"{second.spec} (2)"  # two names, so the display can tell them apart
-        for p in (first, second):
-            check_player_for_game(p, game)
-        result = _watch_board(game, first, second, seed, delay, top, step, plain)
-        typer.echo(
-            f"{_result_text(result.outcome, first.spec, second.spec)} in {len(result.moves)} moves"
-        )
+
+def _board_players(player_a: str, player_b: str, game: Any) -> tuple[Any, Any]:
+    """Both players, built and checked for `game`, under two names the display can tell
+    apart."""
+    from ponder.arena.specs import check_player_for_game, make_player
+
+    first = make_player(player_a, game)
+    second = make_player(player_b, game)
+    if first.spec == second.spec:
+        second.spec = f"{second.spec} (2)"
+    for p in (first, second):
+        check_player_for_game(p, game)
+    return first, second
+
+
+def _write_watch_html(
+    path: Path, game: Any, first: Any, second: Any, seed: int, result: Any
+) -> None:
+    """The watched game as a one-game match, so it replays like any game `pit` recorded."""
+    from ponder.arena.match import MatchResult
+    from ponder.arena.records import game_record
+    from ponder.arena.replay_html import write_replay_html
+
+    match = MatchResult(game.name, first.spec, second.spec, seed, "none", [result], 1)
+    write_replay_html(path, [game_record(match, result, game)])
+    typer.echo(f"wrote {path}")
+
+
+def watch(
+    player_a: _PlayerAArg,
+    player_b: _PlayerBArg = None,
+    game_name: _GameOpt = None,
+    delay: _DelayOpt = 0.5,
+    top: Annotated[int, typer.Option(help="Top moves shown per move.", min=0)] = 3,
+    step: _StepOpt = False,
+    plain: _PlainOpt = False,
+    html: _HtmlOpt = None,
+    seed: Annotated[int, typer.Option(help="Seed of the players' randomness.")] = 0,
+    episodes: Annotated[int, typer.Option(help="DQN: episodes to play.", min=1)] = 1,
+    epsilon: _EpsilonOpt = None,
+    max_frames: _MaxFramesOpt = None,
+    video: _VideoOpt = None,
+    overlay: _OverlayOpt = False,
+    gif: _GifOpt = None,
+    out: _OutOpt = None,
+) -> None:
+    """Watch two players play one game: a live board with each mover's top moves (visits,
+    Q, prior) and value, optionally saved as an HTML replay; or, given a DQN run directory
+    or checkpoint, watch it play Atari episodes, optionally saved as MP4 or GIF."""
+    from ponder.agents.dqn.watch import is_dqn_target
+
+    if is_dqn_target(player_a):
+        if player_b is not None or game_name is not None:
+            raise PonderError("a DQN run plays its own game: drop the second player and -g")
         if html is not None:
-            match = MatchResult(game.name, first.spec, second.spec, seed, "none", [result], 1)
-            write_replay_html(html, [game_record(match, result, game)])
-            typer.echo(f"wrote {html}")
+            raise PonderError("--html replays board games; for Atari use --video")
+        _watch_dqn(player_a, episodes, epsilon, seed, max_frames, gif, video, overlay, out)
+        return
+    if player_b is None or game_name is None:
+        raise PonderError(
+            "watch needs two players and a game (ponder watch uct:1000 random -g "
+            "connect_four), or a DQN run directory (ponder watch runs/dqn-breakout-...)"
+        )
+    if video is not None or gif is not None or overlay or out is not None:
+        raise PonderError("--video, --gif, --overlay and --out are for DQN runs; use --html")
+    from ponder.envs.registry import get_game
+
+    game = get_game(game_name)
+    first, second = _board_players(player_a, player_b, game)
+    result = _watch_board(game, first, second, seed, delay, top, step, plain)
+    typer.echo(
+        f"{_result_text(result.outcome, first.spec, second.spec)} in {len(result.moves)} moves"
+    )
+    if html is not None:
+        _write_watch_html(html, game, first, second, seed, result)
+
+
+def register(app: typer.Typer, train_app: typer.Typer) -> None:
+    app.command()(play)
+    app.command()(watch)

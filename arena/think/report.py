@@ -80,7 +80,20 @@ def budget_table(results: dict[str, Any]) -> Table:
 
 
 def markdown(results: dict[str, Any], plots: list[Path], command: str) -> str:
-    lines = [
+    """`report.md`: how the study was run, its fits, then every section's table."""
+    lines = _preamble(results, command)
+    lines += _plot_lines(plots)
+    lines += _exchange_section(results)
+    lines += _checkpoint_section(results)
+    lines += _gumbel_section(results)
+    lines += _adaptive_section(results)
+    lines += _players_section(results)
+    return "\n".join(lines) + "\n"
+
+
+def _preamble(results: dict[str, Any], command: str) -> list[str]:
+    """Title, run, command, and how ratings and compute are measured."""
+    return [
         f"# ponder think: {results['game']}",
         "",
         f"Run `{results['run']}`; {results['games']} games "
@@ -97,11 +110,21 @@ def markdown(results: dict[str, Any], plots: list[Path], command: str) -> str:
         "forwards).",
         "",
     ]
+
+
+def _plot_lines(plots: list[Path]) -> list[str]:
+    """Embedded images for the PNG plots; other formats are left to the folder."""
+    lines: list[str] = []
     for path in plots:
         if path.suffix == ".png":
             lines += [f"![{path.stem}]({path.name})", ""]
+    return lines
+
+
+def _exchange_section(results: dict[str, Any]) -> list[str]:
+    """The fitted train/test exchange rate, or why there is none."""
     ex = results.get("exchange")
-    lines += ["## Exchange rate", ""]
+    lines = ["## Exchange rate", ""]
     if ex:
         rate = ex["exchange_rate"]
         factor = 10 ** (-rate["value"])
@@ -116,48 +139,75 @@ def markdown(results: dict[str, Any], plots: list[Path], command: str) -> str:
         ]
     else:
         lines += ["Too few unsaturated points to fit.", ""]
-    lines += [
+    return lines
+
+
+def _table(title: str, header: str, align: str, rows: list[str]) -> list[str]:
+    """A titled markdown table and the blank line after it."""
+    return [title, "", header, align, *rows, ""]
+
+
+def _checkpoint_section(results: dict[str, Any]) -> list[str]:
+    """One row per checkpoint: System 1, the top budget, the lift and the slope between."""
+    rows = [
+        f"| {row['checkpoint']} | {_macs(row['training_macs'])} | "
+        f"{row['training_wall_minutes']:.1f} | {row['system1_elo']:+.0f} "
+        f"| {row['top_budget_elo']:+.0f} | {_interval(row['search_lift_at_top_budget'])} "
+        f"| {_interval(row['elo_per_doubling'])} |"
+        for row in results["per_checkpoint"]
+    ]
+    return _table(
         "## System 1 and System 2 per checkpoint",
-        "",
         "| checkpoint | training MACs | training minutes | System 1 Elo | top budget Elo | lift "
         "| Elo per doubling |",
         "|---|---:|---:|---:|---:|---:|---:|",
+        rows,
+    )
+
+
+def _gumbel_section(results: dict[str, Any]) -> list[str]:
+    """Gumbel root against PUCT at the same checkpoint and budget; nothing when none played."""
+    if not results["gumbel_vs_puct"]:
+        return []
+    rows = [
+        f"| {row['checkpoint']} | {row['budget']} | {_interval(row['gumbel_minus_puct'])} |"
+        for row in results["gumbel_vs_puct"]
     ]
-    for row in results["per_checkpoint"]:
-        lines.append(
-            f"| {row['checkpoint']} | {_macs(row['training_macs'])} | "
-            f"{row['training_wall_minutes']:.1f} | {row['system1_elo']:+.0f} "
-            f"| {row['top_budget_elo']:+.0f} | {_interval(row['search_lift_at_top_budget'])} "
-            f"| {_interval(row['elo_per_doubling'])} |"
-        )
-    lines.append("")
-    if results["gumbel_vs_puct"]:
-        lines += ["## Gumbel root minus PUCT, same checkpoint and budget", ""]
-        lines += ["| checkpoint | budget | Elo difference |", "|---|---:|---:|"]
-        for row in results["gumbel_vs_puct"]:
-            lines.append(
-                f"| {row['checkpoint']} | {row['budget']} | {_interval(row['gumbel_minus_puct'])} |"
-            )
-        lines.append("")
-    if results["adaptive"]:
-        lines += [
-            "## Adaptive budgets against fixed budgets at equal compute",
-            "",
-            "| player | evals/move | Elo | gain at equal compute | spend vs raw-policy error "
-            "(Spearman) |",
-            "|---|---:|---:|---:|---:|",
-        ]
-        for row in results["adaptive"]:
-            spend = row.get("spend_by_difficulty") or {}
-            rho = spend.get("spearman_spend_vs_raw_policy_error")
-            rho_text = "-" if rho is None or not math.isfinite(rho) else f"{rho:.2f}"
-            lines.append(
-                f"| {row['player']} (up to {row['max_budget']}) | "
-                f"{row['evaluations_per_move']:.1f} | {row['elo']:+.0f} | "
-                f"{_interval(row['gain_over_fixed_at_equal_compute'])} | {rho_text} |"
-            )
-        lines.append("")
-    lines += [
+    return _table(
+        "## Gumbel root minus PUCT, same checkpoint and budget",
+        "| checkpoint | budget | Elo difference |",
+        "|---|---:|---:|",
+        rows,
+    )
+
+
+def _adaptive_row(row: dict[str, Any]) -> str:
+    spend = row.get("spend_by_difficulty") or {}
+    rho = spend.get("spearman_spend_vs_raw_policy_error")
+    rho_text = "-" if rho is None or not math.isfinite(rho) else f"{rho:.2f}"
+    return (
+        f"| {row['player']} (up to {row['max_budget']}) | "
+        f"{row['evaluations_per_move']:.1f} | {row['elo']:+.0f} | "
+        f"{_interval(row['gain_over_fixed_at_equal_compute'])} | {rho_text} |"
+    )
+
+
+def _adaptive_section(results: dict[str, Any]) -> list[str]:
+    """Adaptive budgets against fixed ones at equal compute; nothing when none played."""
+    if not results["adaptive"]:
+        return []
+    return _table(
+        "## Adaptive budgets against fixed budgets at equal compute",
+        "| player | evals/move | Elo | gain at equal compute | spend vs raw-policy error "
+        "(Spearman) |",
+        "|---|---:|---:|---:|---:|",
+        [_adaptive_row(row) for row in results["adaptive"]],
+    )
+
+
+def _players_section(results: dict[str, Any]) -> list[str]:
+    """Every player, strongest first, with the note on optimal moves when they were labelled."""
+    lines = [
         "## Every player",
         "",
         "| player | Elo | 95% CI | games | evals/move | training MACs | optimal moves |",
@@ -180,4 +230,4 @@ def markdown(results: dict[str, Any], plots: list[Path], command: str) -> str:
             f"Optimal moves: share of {results['optimal_positions']} solver-labelled positions "
             "(random play to a random depth, only positions where some legal move is wrong).",
         ]
-    return "\n".join(lines) + "\n"
+    return lines

@@ -7,14 +7,18 @@ from typing import Any
 
 import numpy as np
 
+from ponder.arena.ratings import RatingTable
+from ponder.arena.think.cache import PlayerSpend
 from ponder.arena.think.fits import (
     Curve,
+    ExchangeFit,
     difference,
     doubling_gains,
     elo_per_doubling,
     exchange_rate,
     gain_at_equal_compute,
 )
+from ponder.arena.think.roster import StudyPlayer
 from ponder.arena.think.schedule import half_widths
 from ponder.arena.think.study import ANCHOR, Study
 
@@ -61,6 +65,7 @@ def curves(study: Study, evals: dict[str, float], root: str) -> list[Curve]:
 
 
 def summarize(study: Study, optimal: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The study's numbers as one JSON-ready dict: players, per-checkpoint curves and fits."""
     table = study.table
     if table is None or table.cov is None:
         return {"players": [], "stop_reason": study.stop_reason}
@@ -71,99 +76,14 @@ def summarize(study: Study, optimal: dict[str, Any] | None = None) -> dict[str, 
     specs = study.specs
     half[specs.index(ANCHOR)] = 0.0
     evals = _test_evals(study)
-    spend = study.cache.spend()
-    players = []
-    for k, p in enumerate(study.roster):
-        row: dict[str, Any] = {
-            "name": p.name,
-            "spec": p.spec,
-            "reference": p.is_reference,
-            "elo": float(rating[k]),
-            "ci95": [float(rating[k] - half[k]), float(rating[k] + half[k])],
-            "games": int(table.games[k]),
-            "score": float(table.points[k] / table.games[k]) if table.games[k] else None,
-        }
-        if p.checkpoint is not None:
-            t = p.checkpoint.training
-            row.update(
-                {
-                    "step": t.step,
-                    "budget": p.budget,
-                    "root": p.root,
-                    "adapt": p.adapt,
-                    "training": t.to_dict(),
-                    "test_evaluations_per_move": evals[p.spec],
-                    "test_macs_per_move": evals[p.spec] * t.macs_per_evaluation,
-                    "moves_measured": spend[p.spec].moves if p.spec in spend else 0,
-                }
-            )
-        if p.spec in shares:
-            row["optimal_move_share"] = shares[p.spec]
-        players.append(row)
-
-    solver = [k for k, p in enumerate(study.roster) if p.spec.startswith(("solver", "minimax"))]
-    ceiling = float(rating[solver[0]]) if solver else float(rating.max())
+    players = _player_rows(study, table, half, evals, shares)
+    ceiling = _ceiling(study, rating)
     puct = curves(study, evals, "puct")
     gumbel = curves(study, evals, "gumbel")
-    per_checkpoint = []
-    for curve in puct:
-        slope = elo_per_doubling(curve, rating, cov, ceiling)
-        top = curve.indices[-1]
-        lift = difference(top, curve.indices[0], rating, cov)
-        best = max(curve.indices, key=lambda k: rating[k])
-        per_checkpoint.append(
-            {
-                "checkpoint": curve.label,
-                "training_macs": curve.training_macs,
-                "training_wall_minutes": study.roster[
-                    curve.indices[0]
-                ].checkpoint.training.wall_seconds
-                / 60,
-                "system1_elo": float(rating[curve.indices[0]]),
-                "top_budget_elo": float(rating[top]),
-                "best_player": study.roster[best].name,
-                "search_lift_at_top_budget": lift.to_dict(),
-                "elo_per_doubling": slope.to_dict() if slope else None,
-                "doubling_gains": doubling_gains(curve, rating, cov),
-            }
-        )
-    indices = sorted({k for c in puct for k in c.indices})
-    macs = np.array([study.roster[k].checkpoint.training.macs for k in indices])
-    tests = np.array([evals[specs[k]] for k in indices])
-    fit = exchange_rate(indices, macs, tests, rating, cov, ceiling, seed=study.options.seed)
-
-    gumbel_vs_puct = []
-    index = {p.spec: k for k, p in enumerate(study.roster)}
-    for k, p in enumerate(study.roster):
-        if p.checkpoint is None or p.root != "gumbel" or p.adapt > 0:
-            continue
-        twin = index.get(f"{p.checkpoint.stem}@{p.budget}:root=puct")
-        if twin is not None:
-            gumbel_vs_puct.append(
-                {
-                    "checkpoint": p.name.split("@")[0],
-                    "budget": p.budget,
-                    "gumbel_minus_puct": difference(k, twin, rating, cov).to_dict(),
-                }
-            )
-    adaptive = []
-    by_label = {c.label: c for c in puct}
-    for k, p in enumerate(study.roster):
-        if p.adapt <= 0 or p.checkpoint is None:
-            continue
-        curve = by_label.get(p.name.split("@")[0])
-        gain = gain_at_equal_compute(k, evals[p.spec], curve, rating, cov) if curve else None
-        adaptive.append(
-            {
-                "player": p.name,
-                "typical_budget": p.budget,
-                "max_budget": round(p.adapt * p.budget),
-                "evaluations_per_move": evals[p.spec],
-                "elo": float(rating[k]),
-                "gain_over_fixed_at_equal_compute": gain.to_dict() if gain else None,
-                "spend_by_difficulty": optimal.get("adaptive", {}).get(p.spec),
-            }
-        )
+    per_checkpoint = [_checkpoint_row(study, c, rating, cov, ceiling["elo"]) for c in puct]
+    fit = _exchange_fit(study, puct, evals, rating, cov, ceiling["elo"])
+    gumbel_vs_puct = _gumbel_vs_puct(study, rating, cov)
+    adaptive = _adaptive_rows(study, puct, evals, rating, cov, optimal)
     widest = float(half.max())
     return {
         "game": study.game.name,
@@ -172,7 +92,7 @@ def summarize(study: Study, optimal: dict[str, Any] | None = None) -> dict[str, 
         "games": study.cache.games,
         "play_seconds": round(study.cache.seconds, 1),
         "widest_ci95_half_width": widest if math.isfinite(widest) else None,
-        "ceiling": {"elo": ceiling, "player": specs[solver[0]] if solver else None},
+        "ceiling": ceiling,
         "ratings": {
             "model": "logistic Elo (Bradley-Terry), draws as half points, joint maximum "
             "likelihood; 95% intervals from the inverse Fisher information",
@@ -190,6 +110,158 @@ def summarize(study: Study, optimal: dict[str, Any] | None = None) -> dict[str, 
             "gumbel": [_curve_dict(c, rating, half) for c in gumbel],
         },
     }
+
+
+def _player_rows(
+    study: Study,
+    table: RatingTable,
+    half: np.ndarray,
+    evals: dict[str, float],
+    shares: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """One row per roster entry, in roster order, with the spend measured over every game."""
+    spend = study.cache.spend()
+    return [
+        _player_row(k, p, table, half, evals, spend, shares) for k, p in enumerate(study.roster)
+    ]
+
+
+def _player_row(
+    k: int,
+    p: StudyPlayer,
+    table: RatingTable,
+    half: np.ndarray,
+    evals: dict[str, float],
+    spend: dict[str, PlayerSpend],
+    shares: dict[str, Any],
+) -> dict[str, Any]:
+    """Rating, interval and score; checkpoints add their compute, solved games the share."""
+    rating = table.rating
+    row: dict[str, Any] = {
+        "name": p.name,
+        "spec": p.spec,
+        "reference": p.is_reference,
+        "elo": float(rating[k]),
+        "ci95": [float(rating[k] - half[k]), float(rating[k] + half[k])],
+        "games": int(table.games[k]),
+        "score": float(table.points[k] / table.games[k]) if table.games[k] else None,
+    }
+    if p.checkpoint is not None:
+        row.update(_compute_fields(p, evals, spend))
+    if p.spec in shares:
+        row["optimal_move_share"] = shares[p.spec]
+    return row
+
+
+def _compute_fields(
+    p: StudyPlayer, evals: dict[str, float], spend: dict[str, PlayerSpend]
+) -> dict[str, Any]:
+    """A checkpoint player's search settings, training compute and measured test compute."""
+    t = p.checkpoint.training
+    return {
+        "step": t.step,
+        "budget": p.budget,
+        "root": p.root,
+        "adapt": p.adapt,
+        "training": t.to_dict(),
+        "test_evaluations_per_move": evals[p.spec],
+        "test_macs_per_move": evals[p.spec] * t.macs_per_evaluation,
+        "moves_measured": spend[p.spec].moves if p.spec in spend else 0,
+    }
+
+
+def _ceiling(study: Study, rating: np.ndarray) -> dict[str, Any]:
+    """The top of the scale the fits saturate at: a solver's rating, else the best player's."""
+    solver = [k for k, p in enumerate(study.roster) if p.spec.startswith(("solver", "minimax"))]
+    elo = float(rating[solver[0]]) if solver else float(rating.max())
+    return {"elo": elo, "player": study.specs[solver[0]] if solver else None}
+
+
+def _checkpoint_row(
+    study: Study, curve: Curve, rating: np.ndarray, cov: np.ndarray, ceiling: float
+) -> dict[str, Any]:
+    """One checkpoint's System 1 against System 2: its raw policy, top budget and slope."""
+    slope = elo_per_doubling(curve, rating, cov, ceiling)
+    top = curve.indices[-1]
+    lift = difference(top, curve.indices[0], rating, cov)
+    best = max(curve.indices, key=lambda k: rating[k])
+    return {
+        "checkpoint": curve.label,
+        "training_macs": curve.training_macs,
+        "training_wall_minutes": study.roster[curve.indices[0]].checkpoint.training.wall_seconds
+        / 60,
+        "system1_elo": float(rating[curve.indices[0]]),
+        "top_budget_elo": float(rating[top]),
+        "best_player": study.roster[best].name,
+        "search_lift_at_top_budget": lift.to_dict(),
+        "elo_per_doubling": slope.to_dict() if slope else None,
+        "doubling_gains": doubling_gains(curve, rating, cov),
+    }
+
+
+def _exchange_fit(
+    study: Study,
+    puct: list[Curve],
+    evals: dict[str, float],
+    rating: np.ndarray,
+    cov: np.ndarray,
+    ceiling: float,
+) -> ExchangeFit | None:
+    """The train/test exchange rate over every player on a PUCT curve."""
+    indices = sorted({k for c in puct for k in c.indices})
+    specs = study.specs
+    macs = np.array([study.roster[k].checkpoint.training.macs for k in indices])
+    tests = np.array([evals[specs[k]] for k in indices])
+    return exchange_rate(indices, macs, tests, rating, cov, ceiling, seed=study.options.seed)
+
+
+def _gumbel_vs_puct(study: Study, rating: np.ndarray, cov: np.ndarray) -> list[dict[str, Any]]:
+    """Each fixed-budget Gumbel-root player against its PUCT twin (same checkpoint, budget)."""
+    out = []
+    index = {p.spec: k for k, p in enumerate(study.roster)}
+    for k, p in enumerate(study.roster):
+        if p.checkpoint is None or p.root != "gumbel" or p.adapt > 0:
+            continue
+        twin = index.get(f"{p.checkpoint.stem}@{p.budget}:root=puct")
+        if twin is not None:
+            out.append(
+                {
+                    "checkpoint": p.name.split("@")[0],
+                    "budget": p.budget,
+                    "gumbel_minus_puct": difference(k, twin, rating, cov).to_dict(),
+                }
+            )
+    return out
+
+
+def _adaptive_rows(
+    study: Study,
+    puct: list[Curve],
+    evals: dict[str, float],
+    rating: np.ndarray,
+    cov: np.ndarray,
+    optimal: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """Each adaptive player against its checkpoint's fixed-budget curve at equal compute."""
+    out = []
+    by_label = {c.label: c for c in puct}
+    for k, p in enumerate(study.roster):
+        if p.adapt <= 0 or p.checkpoint is None:
+            continue
+        curve = by_label.get(p.name.split("@")[0])
+        gain = gain_at_equal_compute(k, evals[p.spec], curve, rating, cov) if curve else None
+        out.append(
+            {
+                "player": p.name,
+                "typical_budget": p.budget,
+                "max_budget": round(p.adapt * p.budget),
+                "evaluations_per_move": evals[p.spec],
+                "elo": float(rating[k]),
+                "gain_over_fixed_at_equal_compute": gain.to_dict() if gain else None,
+                "spend_by_difficulty": optimal.get("adaptive", {}).get(p.spec),
+            }
+        )
+    return out
 
 
 def _curve_dict(curve: Curve, rating: np.ndarray, half: np.ndarray) -> dict[str, Any]:
