@@ -260,6 +260,32 @@ def load_config(schema: type[M], path: str | Path | None, overrides: list[str] |
     return validate_config(schema, data)
 
 
+def load_run_config(
+    schema: type[M],
+    config: str | Path | None,
+    overrides: list[str],
+    out: str | Path | None,
+    resume: str | Path | None,
+    example: str,
+) -> tuple[M, Any]:
+    """A trainer's validated config and, when resuming, the run directory it came from (only
+    opened, not written: validation must not touch a run it may then refuse).
+
+    A resumed run reads its own config.yaml; `overrides` still apply (to extend `run.steps`,
+    say). `example` is the config path the error for a missing --config suggests."""
+    from ponder.rundir import RunDir
+
+    if resume is not None:
+        if config is not None or out is not None:
+            raise PonderError("--resume continues a run with its own config; drop --config/--out")
+        run = RunDir.open(resume, create_folders=False)
+        data = read_stored_config(schema, run.config_path())
+        return validate_config(schema, apply_overrides(data, overrides)), run
+    if config is None:
+        raise PonderError(f"give --config {example} (or --resume RUN_DIR)")
+    return validate_config(schema, apply_overrides(read_yaml(config), overrides)), None
+
+
 def physical_memory_bytes() -> int:
     """The machine's RAM (0 where the system does not say)."""
     try:

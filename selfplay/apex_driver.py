@@ -13,7 +13,6 @@ so no n-step return spans the gap.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
@@ -21,27 +20,24 @@ import torch
 
 from ponder.agents.device import resolve_device
 from ponder.agents.dqn.config import DQNConfig
-from ponder.agents.dqn.evaluation import EvalResult
 from ponder.agents.dqn.learner import DQNLearner
-from ponder.agents.dqn.loop import TrainSummary, crossed, eval_line
-from ponder.agents.dqn.progress import TrainProgress
+from ponder.agents.dqn.progress import bar_figures, dqn_display
 from ponder.agents.dqn.training import (
     Counters,
+    DQNTrainer,
     RecentEpisodes,
-    Stopwatch,
+    TrainSummary,
     beta_at,
-    early_stop,
     env_info,
-    log_evaluation,
     make_replay,
     restore_training_checkpoint,
-    run_evaluation,
-    save_training_checkpoint,
     session_seed,
 )
 from ponder.envs.atari.make import make_envs
 from ponder.errors import PonderError
+from ponder.pacing import RateLimiter
 from ponder.rundir import RunDir
+from ponder.schedule import RunClock
 from ponder.selfplay.apex_actor import EnvWorker, epsilon_ladder
 from ponder.selfplay.cluster import ensure_ray
 from ponder.selfplay.driver import WorkerSlot
@@ -50,7 +46,7 @@ from ponder.selfplay.driver import WorkerSlot
 ACTOR_ENV = {"env_vars": {"OMP_WAIT_POLICY": "PASSIVE"}}
 
 
-class ApexRun:
+class ApexRun(DQNTrainer):
     def __init__(self, cfg: DQNConfig, run: RunDir, resume: bool, show_progress: bool = True):
         import ray
 
@@ -71,12 +67,10 @@ class ApexRun:
                 run, cfg, self.learner, self.replay, self.rng, self.info
             )
         self.counters.sessions += 1
-        self.watch = Stopwatch(self.counters)
+        self.clock = RunClock(self.counters.wall_seconds)
         self.recent = RecentEpisodes()
         title = f"ape-x {self.info['game']} x{cfg.run.workers}"
-        self.bar = TrainProgress(title, cfg.run.steps, self.counters.step, show_progress)
-        self.rate: float | None = None
-        self.rate_mark = (time.monotonic(), self.counters.step)
+        self.bar = dqn_display(title, cfg.run.steps, self.counters.step, show_progress)
         self.epsilons = epsilon_ladder(cfg.run.workers * a.envs_per_actor, a.eps_base, a.eps_alpha)
         cpus = float(ray.cluster_resources().get("CPU", 1.0))
         # The learner is this process, outside Ray's accounting; share the rest so every actor
@@ -86,10 +80,8 @@ class ApexRun:
         self.weights_version = 0
         self.pending: dict[Any, WorkerSlot] = {}
         self.slots: list[WorkerSlot] = []
-        self.updates_owed = 0.0
+        self.pace = RateLimiter(cfg.train.replay_ratio, self.counters.update_credit)
         self.losses: list[float] = []
-        self.stop_reason = "reached run.steps"
-        self.checkpoint: Any = None
 
     # -- actors -------------------------------------------------------------------------------
     def _streams(self, index: int) -> np.ndarray:
@@ -174,114 +166,56 @@ class ApexRun:
         cfg = self.cfg
         ready = self.replay.size >= cfg.train.learning_starts and self.replay.sampleable_mass > 0
         if not ready:
-            self.updates_owed = 0.0
+            self.pace.forgive()
             return
         beta = beta_at(cfg, self.counters.step)
-        while self.updates_owed >= 1.0:
+        while self.pace.take():
             batch = self.replay.sample(cfg.train.batch_size, self.rng, beta)
             td_abs, loss = self.learner.update(batch)
             self.replay.update_priorities(batch.index, td_abs)
             self.losses.append(loss)
-            self.updates_owed -= 1.0
             if self.learner.updates % cfg.apex.weights_every == 0:
                 self._publish()
 
-    def iterate(self) -> bool:
+    def advance(self) -> None:
         """Take in the chunks that are ready (waiting for one when the learner has no update
-        owed), run the owed updates, log, evaluate, checkpoint; False once training is done."""
+        owed) and run the updates they owe."""
         import ray
 
-        cfg = self.cfg
         refs = list(self.pending)
-        timeout = 0.0 if self.updates_owed >= 1.0 else None
+        timeout = 0.0 if self.pace.due() else None
         ready, _ = ray.wait(refs, num_returns=1, timeout=timeout)
         if ready:
             ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0.0)
-        before = self.counters.step
         for ref in ready:
             steps = self._ingest(ref)
             self.counters.step += steps
-            self.updates_owed += steps * cfg.train.replay_ratio
+            self.pace.insert(steps)
         self._learn()
-        step = self.counters.step
-        if crossed(before, step, 1000):
-            self._refresh_bar(step)
-            if (why := early_stop(cfg, self.watch, None)) is not None:
-                self.stop_reason = why
-                return False
-        if crossed(before, step, cfg.run.log_every):
-            self._log(step)
-        if crossed(before, step, cfg.eval.every):
-            self._evaluate(step)
-            if (why := early_stop(cfg, self.watch, self.last_eval)) is not None:
-                self.stop_reason = why
-                return False
-        if crossed(before, step, cfg.checkpoint.every):
-            self._checkpoint()
-        return step < cfg.run.steps
 
-    def _refresh_bar(self, step: int) -> None:
-        now = time.monotonic()
-        mark_time, mark_step = self.rate_mark
-        self.rate = (step - mark_step) / (now - mark_time) if now > mark_time else None
-        self.rate_mark = (now, step)
+    def figures(self, rate: float | None) -> str:
         loss = float(np.mean(self.losses[-100:])) if self.losses else None
-        self.bar.update(step, self.rate, self.recent.window_mean(), loss, None)
+        return bar_figures(rate, self.recent.window_mean(), loss, None)
 
-    def _log(self, step: int) -> None:
+    def log_row(self, rate: float | None) -> dict[str, Any]:
         values = {
             **self.recent.drain(),
             "loss": float(np.mean(self.losses)) if self.losses else None,
             "updates": self.learner.updates,
-            "steps_per_s": self.rate,
+            "steps_per_s": rate,
             "replay_size": self.replay.size,
             "weights_version": self.weights_version,
             "actor_restarts": self.counters.actor_restarts,
         }
         self.losses = []
-        self.run.log(step, {k: v for k, v in values.items() if v is not None})
-        self.bar.log_line(step, values)
+        return values
 
-    def _evaluate(self, step: int) -> EvalResult:
-        self.last_eval = run_evaluation(self.cfg, self.learner, step, self.run.path / "videos")
-        self.counters.last_eval_step = step
-        log_evaluation(self.run, self.last_eval)
-        self.bar.message(eval_line(self.last_eval))
-        return self.last_eval
-
-    def _checkpoint(self) -> None:
-        self.watch.tick()
-        self.checkpoint = save_training_checkpoint(
-            self.run,
-            self.cfg,
-            self.learner,
-            self.replay,
-            self.counters,
-            self.rng,
-            self.info,
-            self.last_eval,
-        )
-
-    def finish(self, evaluate: bool = True) -> TrainSummary:
+    def close(self) -> None:
         import ray
 
-        if evaluate and self.counters.last_eval_step != self.counters.step:
-            self._evaluate(self.counters.step)
-        self._checkpoint()
-        self.bar.message(
-            f"stopped at step {self.counters.step}: {self.stop_reason}; checkpoint "
-            f"{self.checkpoint}"
-        )
         for slot in self.slots:
             ray.kill(slot.handle, no_restart=True)
         self.run.close()
-        return TrainSummary(
-            self.counters.step,
-            self.learner.updates,
-            self.stop_reason,
-            self.last_eval,
-            self.checkpoint,
-        )
 
     def train(self) -> TrainSummary:
         cfg = self.cfg
@@ -291,15 +225,7 @@ class ApexRun:
                 note = " (replay restored)" if self.replay_restored else " (empty replay)"
             self.bar.message(f"ape-x with {cfg.run.workers} actors in {self.run.path}{note}")
             self.start()
-            try:
-                while self.iterate():
-                    pass
-            except KeyboardInterrupt:
-                # Ctrl-C: checkpoint the step reached and end with the summary (no final
-                # evaluation: the user asked to stop).
-                self.stop_reason = "interrupted"
-                return self.finish(evaluate=False)
-            return self.finish()
+            return self.run_to_end(self.bar)
 
 
 def train_apex(

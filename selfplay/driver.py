@@ -30,9 +30,10 @@ from typing import Any
 
 from ponder.checkpoint import load_array_folder, save_array_folder
 from ponder.errors import PonderError, user_error_in
+from ponder.pacing import RateLimiter
 from ponder.rundir import RunDir
-from ponder.selfplay.evaluation import stop_reached
-from ponder.selfplay.progress import ProgressDisplay
+from ponder.schedule import RunClock, next_boundary, stop_reason
+from ponder.selfplay.progress import az_display, show_snapshot
 
 # Steps per learner call at most: small enough that the driver sees progress often, large
 # enough that the per-call overhead (one replay round trip) stays small.
@@ -141,7 +142,7 @@ class AZPipeline:
         self.game = get_game(cfg.game)
         self.rundir = run
         self.checkpoint = checkpoint
-        self.display = ProgressDisplay(progress, console)
+        self.display = az_display(self.game.name, cfg.run.steps, progress, console)
         self.counters = PipelineCounters()
         if checkpoint is not None:
             self.counters = counters_from_metadata(checkpoint)
@@ -161,8 +162,7 @@ class AZPipeline:
         self.last_checkpoint_step = -1
         self.status = ""
         self.nodes: set[str] = set()  # Ray nodes whose workers finished a round this session
-        self.session_start = 0.0
-        self.wall_at_start = self.counters.wall_seconds
+        self.clock = RunClock(self.counters.wall_seconds)  # restarted when the run starts
         self.log_mark = (0, 0, 0.0)  # positions, games, wall seconds at the last log line
 
     # -- actors -------------------------------------------------------------------------------
@@ -208,6 +208,10 @@ class AZPipeline:
         self.workers = [self._new_worker(i, 0) for i in range(self.cfg.run.workers)]
         counters = ray.get(self.learner.counters.remote())
         self.step, self.samples_trained = counters["step"], counters["samples_trained"]
+        self.pace = RateLimiter(
+            self.cfg.train.sample_ratio,
+            self.cfg.train.sample_ratio * self.counters.samples - self.samples_trained,
+        )
         self.last_checkpoint_step = self.step if self.checkpoint is not None else -1
         self._restore_replay()
         self._publish(ray.get(self.learner.publish.remote()), self.step)
@@ -269,15 +273,12 @@ class AZPipeline:
 
     def _learner_lag_steps(self) -> float:
         """Learner steps owed to reach the target sample ratio."""
-        target = self.cfg.train.sample_ratio * self.counters.samples
-        return (target - self.samples_trained) / self.cfg.train.batch_size
+        return self.pace.credit / self.cfg.train.batch_size
 
     def _next_boundary(self) -> int:
         c = self.cfg
-        nxt = [c.run.steps]
-        for every in (c.selfplay.weights_every, c.run.log_every, c.checkpoint.every, c.eval.every):
-            nxt.append((self.step // every + 1) * every)
-        return min(nxt)
+        cadences = (c.selfplay.weights_every, c.run.log_every, c.checkpoint.every, c.eval.every)
+        return next_boundary(self.step, cadences, c.run.steps)
 
     def _grant(self) -> int:
         if not self._replay_ready() or self.step >= self.cfg.run.steps:
@@ -302,26 +303,26 @@ class AZPipeline:
 
     # -- the loop -----------------------------------------------------------------------------
     def run(self) -> Summary:
-        self.session_start = time.monotonic()
-        stop_reason = "unknown"
+        self.clock = RunClock(self.counters.wall_seconds)
+        reason = "unknown"
         with self.display:
             self.display.message(f"starting actors on Ray for run {self.rundir.path}")
             self._start_actors()
             # Only now: a resume whose overrides cannot run must leave config.yaml as it was.
             self.rundir.write_config(_dump(self.cfg))
             try:
-                stop_reason = self._loop()
+                reason = self._loop()
             except KeyboardInterrupt:
-                stop_reason = "interrupted"
+                reason = "interrupted"
             except BaseException as exc:
-                stop_reason = f"stopped by {type(exc).__name__}"
+                reason = f"stopped by {type(exc).__name__}"
                 raise
             finally:
-                self._finish(stop_reason)
+                self._finish(reason)
         return Summary(
             run=self.rundir.path,
             step=self.step,
-            stop_reason=stop_reason,
+            stop_reason=reason,
             counters=self.counters,
             samples_trained=self.samples_trained,
             last_checkpoint=self.last_checkpoint,
@@ -369,7 +370,7 @@ class AZPipeline:
                     self._on_learner_result(ref)
                 elif ref == self.eval_ref:
                     self._on_eval_result(ref)
-            self.display.update(self._snapshot())
+            show_snapshot(self.display, self._snapshot())
 
     def _at_publish_step(self, step: int) -> bool:
         c = self.cfg
@@ -378,19 +379,17 @@ class AZPipeline:
         )
 
     def _tick_clock(self) -> None:
-        self.counters.wall_seconds = self.wall_at_start + time.monotonic() - self.session_start
+        self.counters.wall_seconds = self.clock.total_seconds()
 
     def _should_stop(self) -> str | None:
-        r = self.cfg.run
-        if self.step >= r.steps:
-            return f"reached run.steps={r.steps}"
-        if r.minutes and self.counters.wall_seconds >= r.minutes * 60:
-            return f"reached run.minutes={r.minutes}"
-        if self.latest_eval is not None:
-            hit = stop_reached(r.stop_when, self.latest_eval["metrics"])
-            if hit:
-                return f"stop_when {hit} at step {self.latest_eval['step']}"
-        return None
+        evaluation = self.latest_eval or {}
+        return stop_reason(
+            self.cfg.run,
+            self.step,
+            self.counters.wall_seconds,
+            evaluation.get("metrics"),
+            evaluation.get("step"),
+        )
 
     # -- results ------------------------------------------------------------------------------
     def _on_worker_result(self, slot: WorkerSlot, stats_ref: Any, samples_ref: Any) -> None:
@@ -412,6 +411,7 @@ class AZPipeline:
         c.games += stats["games"]
         c.positions += stats["positions"]
         c.samples += stats["samples"]
+        self.pace.insert(stats["samples"])
         c.evaluations += stats["evaluations"]
         for key in ("resigned", "resign_checked", "false_resigns", "plies"):
             setattr(c, key, getattr(c, key) + stats[key])
@@ -462,6 +462,7 @@ class AZPipeline:
         except ray.exceptions.RayTaskError as exc:
             raise_user_error(exc)
             raise
+        self.pace.consume(out["samples_trained"] - self.samples_trained)
         self.step, self.samples_trained = out["step"], out["samples_trained"]
         for key, value in out["losses"].items():
             self.loss_sums[key] = self.loss_sums.get(key, 0.0) + value * out["steps"]
@@ -551,7 +552,7 @@ class AZPipeline:
             values.update(ray.get(self.server.stats.remote()))
         self.rundir.log(self.step, values, prefix="train/")
         self.log_mark = (c.positions, c.games, c.wall_seconds)
-        self.display.update(self._snapshot(), logged=True)
+        show_snapshot(self.display, self._snapshot(), logged=True)
 
     def _save_checkpoint(self) -> None:
         import ray
@@ -609,7 +610,7 @@ class AZPipeline:
                 if ready:
                     self._on_eval_result(self.eval_ref)
         finally:
-            self.display.update(self._snapshot())
+            show_snapshot(self.display, self._snapshot())
             self.display.message(
                 f"{self.status}; run directory: {self.rundir.path}"
                 + (f"; latest checkpoint: {self.last_checkpoint}" if self.last_checkpoint else "")
@@ -626,7 +627,7 @@ class AZPipeline:
 
     def _snapshot(self) -> dict[str, Any]:
         c = self.counters
-        session = max(time.monotonic() - self.session_start, 1e-9)
+        session = max(self.clock.session_seconds(), 1e-9)
         return {
             "game": self.game.name,
             "run": str(self.rundir.path),
@@ -760,33 +761,21 @@ def validate_run(
     from ponder.agents.alphazero.config import AZConfig
     from ponder.agents.alphazero.inference_backends import check_backend
     from ponder.agents.alphazero.learner import check_resumable
-    from ponder.config import apply_overrides, read_stored_config, read_yaml, validate_config
+    from ponder.config import load_run_config
     from ponder.envs.registry import get_game
 
-    if resume is not None:
-        if config is not None or out is not None:
-            raise PonderError("--resume continues a run with its own config; drop --config/--out")
-        run = RunDir.open(resume, create_folders=False)
-        cfg = validate_config(
-            AZConfig, apply_overrides(read_stored_config(AZConfig, run.config_path()), overrides)
-        )
-        game = get_game(cfg.game)
-        check_evaluation(cfg, game)
-        check_sizes(cfg, game)
-        check_backend(cfg.selfplay.inference_backend)
+    cfg, run = load_run_config(AZConfig, config, overrides, out, resume, "configs/<game>.yaml")
+    game = get_game(cfg.game)
+    check_evaluation(cfg, game)  # one-line errors before a directory is made
+    check_sizes(cfg, game)
+    check_backend(cfg.selfplay.inference_backend)  # its packages, here rather than in a worker
+    if run is not None:
         checkpoint = None
         if run.latest_checkpoint() is not None:
             checkpoint = run.load_latest(expect={"game": cfg.game, "algorithm": "alphazero"})
             check_resumable(checkpoint, game, cfg)
             counters_from_metadata(checkpoint)
         return RunRequest(cfg, run.path, True, checkpoint)
-    if config is None:
-        raise PonderError("give --config configs/<game>.yaml (or --resume RUN_DIR)")
-    cfg = validate_config(AZConfig, apply_overrides(read_yaml(config), overrides))
-    game = get_game(cfg.game)
-    check_evaluation(cfg, game)  # one-line errors before a directory is made
-    check_sizes(cfg, game)
-    check_backend(cfg.selfplay.inference_backend)  # its packages, here rather than in a worker
     return RunRequest(cfg, RunDir.check_new(out, prefix=f"az-{cfg.game}"), False)
 
 

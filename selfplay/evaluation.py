@@ -17,8 +17,6 @@ from typing import Any
 
 SOLVER_SPEC = "solver"
 MATCH_METRICS = ("win_rate", "draw_rate", "loss_rate", "score", "elo", "elo_low", "elo_high")
-# stop_when keys with these endings are upper bounds (stop at or below); others lower bounds.
-UPPER_BOUNDS = ("loss_rate", "mistakes")
 
 
 def opponent_specs(cfg: Any, has_solver: bool) -> list[str]:
@@ -75,24 +73,6 @@ def check_stop_when(cfg: Any, has_solver: bool) -> None:
                 f"run.stop_when key {short(key)} is not a metric the evaluation reports; "
                 f"known: {', '.join(known) or 'none (no opponents and no exhaustive check)'}"
             )
-
-
-def stop_reached(stop_when: dict[str, float], metrics: dict[str, float]) -> str | None:
-    """The first satisfied `run.stop_when` condition, as text, or None.
-
-    Keys ending in `loss_rate` or `mistakes` are upper bounds (stop once at or below); every
-    other key is a lower bound (stop once at or above). Each needs the metric measured.
-    """
-    for key, bound in stop_when.items():
-        if key not in metrics:
-            continue
-        value = metrics[key]
-        upper = key.endswith(UPPER_BOUNDS)
-        if upper and value <= bound:
-            return f"{key}={value:.3f} <= {bound}"
-        if not upper and value >= bound:
-            return f"{key}={value:.3f} >= {bound}"
-    return None
 
 
 class MatchJudge:

@@ -1,14 +1,15 @@
-"""What `ponder train az` shows while it runs: one live table on a terminal, plain log lines
-elsewhere (CI logs, files), both fed the same snapshot."""
+"""What `ponder train az` shows while it runs (through the one TrainingDisplay): the learner's
+bar with a table of the run below it on a terminal, plain log lines elsewhere (CI logs, files),
+both fed the same snapshot."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from rich.console import Console
-from rich.live import Live
 from rich.table import Table
+
+from ponder.progress import TrainingDisplay
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
@@ -63,38 +64,15 @@ def snapshot_line(snap: dict[str, Any]) -> str:
     ).rstrip()
 
 
-class ProgressDisplay:
-    """Live table when attached to a terminal, else one line per logged step; off if disabled."""
+def az_display(game: str, total: int, enabled: bool, console: Console | None) -> TrainingDisplay:
+    return TrainingDisplay(f"az {game} learner steps", total, 0, enabled, console)
 
-    def __init__(self, enabled: bool, console: Console | None = None, refresh_s: float = 0.5):
-        self.enabled = enabled
-        self.console = console or Console()
-        self.live: Live | None = None
-        self.refresh_s = refresh_s
-        self.last = 0.0
 
-    def __enter__(self) -> ProgressDisplay:
-        if self.enabled and self.console.is_terminal:
-            self.live = Live(console=self.console, auto_refresh=False, transient=False)
-            self.live.__enter__()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.live is not None:
-            self.live.__exit__(*exc)
-            self.live = None
-
-    def update(self, snap: dict[str, Any], logged: bool = False) -> None:
-        if not self.enabled:
-            return
-        if self.live is not None:
-            now = time.monotonic()
-            if logged or now - self.last >= self.refresh_s:
-                self.live.update(snapshot_table(snap), refresh=True)
-                self.last = now
-        elif logged:
-            self.console.print(snapshot_line(snap), highlight=False, soft_wrap=True)
-
-    def message(self, text: str) -> None:
-        if self.enabled:
-            self.console.print(text, highlight=False, soft_wrap=True)
+def show_snapshot(display: TrainingDisplay, snap: dict[str, Any], logged: bool = False) -> None:
+    """The bar and table on a terminal (the table at once when `logged`), a plain line per
+    logged step elsewhere."""
+    figures = f"{snap['positions_per_s']:.0f} positions/s"
+    table = snapshot_table(snap) if logged or display.wants_table() else None
+    display.update(snap["step"], figures, table, force=logged)
+    if logged:
+        display.line(snapshot_line(snap))

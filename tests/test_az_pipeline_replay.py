@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from ponder.agents.alphazero.samples import Samples
-from ponder.selfplay.evaluation import metric_prefix, opponent_specs, stop_reached
+from ponder.schedule import stop_reached
+from ponder.selfplay.evaluation import metric_prefix, opponent_specs
 from ponder.selfplay.replay import ReplayBuffer
 
 

@@ -57,11 +57,9 @@ def test_two_actors_train_and_a_killed_actor_is_replaced(tmp_path):
         apex.start()
         pids = apex.actor_pids()
         while apex.counters.step < 500:
-            assert apex.iterate()
+            apex.advance()
         os.kill(pids[0], signal.SIGKILL)
-        while apex.iterate():
-            pass
-        summary = apex.finish()
+        summary = apex.run_to_end(apex.bar)  # the runner's loop from here, the restart inside it
     finally:
         shutdown_ray()
 

@@ -9,7 +9,6 @@ cut so no n-step return spans the gap.
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,7 +24,11 @@ from ponder.checkpoint import OptimizerMeta, dataclass_from_metadata, metadata_e
 from ponder.envs.atari.make import make_envs
 from ponder.envs.atari.protocols import get_protocol
 from ponder.errors import PonderError
+from ponder.pacing import RateLimiter
+from ponder.progress import TrainingDisplay
 from ponder.rundir import RunDir
+from ponder.runner import Cadence, run_training
+from ponder.schedule import RunClock
 from ponder.seeds import derive_seed
 
 
@@ -359,26 +362,16 @@ def prepare_run(
     answer fail with one line before any directory is made or touched.
     """
     from ponder.agents.device import resolve_device
-    from ponder.config import (
-        apply_overrides,
-        dump_config,
-        read_stored_config,
-        read_yaml,
-        validate_config,
-    )
+    from ponder.config import dump_config, load_run_config
     from ponder.envs.atari.make import check_env
 
-    if resume is not None:
-        if config is not None or out is not None:
-            raise PonderError("--resume continues a run with its own config; drop --config/--out")
-        run = RunDir.open(resume, create_folders=False)
-        cfg = validate_config(
-            DQNConfig, apply_overrides(read_stored_config(DQNConfig, run.config_path()), overrides)
-        )
-        check_env(cfg.env.type, cfg.env.game, cfg.env.protocol)
-        resolve_device(cfg.run.device)
-        _check_address(cfg, address)
-        stem = run.latest_checkpoint()
+    example = "configs/atari/<game>.yaml"
+    cfg, opened = load_run_config(DQNConfig, config, overrides, out, resume, example)
+    game = check_env(cfg.env.type, cfg.env.game, cfg.env.protocol)
+    resolve_device(cfg.run.device)
+    _check_address(cfg, address)
+    if opened is not None:
+        stem = opened.latest_checkpoint()
         if stem is not None:  # the checkpoint's metadata, checked before anything starts
             from ponder.checkpoint import check_expected, read_metadata
 
@@ -387,14 +380,8 @@ def prepare_run(
             valid = validate_metadata(meta, f"checkpoint {stem}", resume=True)
             check_network(valid, cfg, f"checkpoint {stem}")
         check_replay_fits(cfg)
-        run.make_folders()
-        return cfg, run, stem is not None
-    if config is None:
-        raise PonderError("give --config configs/atari/<game>.yaml (or --resume RUN_DIR)")
-    cfg = validate_config(DQNConfig, apply_overrides(read_yaml(config), overrides))
-    game = check_env(cfg.env.type, cfg.env.game, cfg.env.protocol)
-    resolve_device(cfg.run.device)
-    _check_address(cfg, address)
+        opened.make_folders()
+        return cfg, opened, stem is not None
     check_replay_fits(cfg)
     # MinAtar's games share names with ALE's: runs/dqn-minatar-breakout-<time>.
     kind = "minatar-" if cfg.env.type == "minatar" else ""
@@ -431,29 +418,80 @@ def _check_address(cfg: DQNConfig, address: str | None) -> None:
     check_reachable(address)
 
 
-class Stopwatch:
-    """Wall time of this session, added to the run's total at each checkpoint."""
-
-    def __init__(self, counters: Counters):
-        self.counters = counters
-        self.mark = time.monotonic()
-
-    def tick(self) -> None:
-        now = time.monotonic()
-        self.counters.wall_seconds += now - self.mark
-        self.mark = now
-
-    def total_seconds(self) -> float:
-        """The run's wall time so far, this session included."""
-        return self.counters.wall_seconds + time.monotonic() - self.mark
+def eval_line(result: EvalResult) -> str:
+    protocol = f", {result.protocol['name']} protocol" if result.protocol else ""
+    return (
+        f"eval @{result.step}: mean {result.mean:.2f} median {result.median:.2f} "
+        f"95% CI [{result.ci95_low:.2f}, {result.ci95_high:.2f}] over {result.episodes} "
+        f"episodes (eps {result.epsilon}{protocol})"
+    )
 
 
-def early_stop(cfg: DQNConfig, watch: Stopwatch, evaluation: EvalResult | None) -> str | None:
-    """Why the run stops before `run.steps`: `run.minutes` spent (summed over the run's
-    sessions, as AlphaZero counts them), or `run.stop_when` met by the evaluation just made."""
-    if cfg.run.minutes and watch.total_seconds() >= cfg.run.minutes * 60:
-        return f"reached run.minutes={cfg.run.minutes:g}"
-    bound = cfg.run.stop_when.get("eval_return")
-    if evaluation is not None and bound is not None and evaluation.mean >= bound:
-        return f"evaluation mean {evaluation.mean:.1f} >= run.stop_when.eval_return"
-    return None
+@dataclass
+class TrainSummary:
+    step: int
+    updates: int
+    stop_reason: str
+    last_eval: EvalResult | None
+    checkpoint: Any
+
+
+class DQNTrainer:
+    """What both DQN engines (the single-process loop, Ape-X) give the runner alike: the step,
+    the evaluation and the checkpoint. Subclasses set the attributes below, step the run in
+    `advance` and finish in-flight updates in `_settle`."""
+
+    cfg: DQNConfig
+    run: RunDir
+    learner: Any
+    replay: FrameReplay
+    counters: Counters
+    clock: RunClock
+    pace: RateLimiter
+    rng: np.random.Generator
+    info: dict[str, Any]
+    last_eval: EvalResult | None
+
+    @property
+    def step(self) -> int:
+        return self.counters.step
+
+    @property
+    def last_eval_step(self) -> int:
+        return self.counters.last_eval_step
+
+    def _settle(self) -> None:
+        """Finish updates in flight, so that the weights read next are the latest."""
+
+    def evaluate(self, step: int) -> tuple[dict[str, float], str]:
+        self._settle()
+        self.last_eval = run_evaluation(self.cfg, self.learner, step, self.run.path / "videos")
+        self.counters.last_eval_step = step
+        log_evaluation(self.run, self.last_eval)
+        return {"eval_return": self.last_eval.mean}, eval_line(self.last_eval)
+
+    def checkpoint(self) -> Any:
+        self._settle()
+        self.counters.wall_seconds = self.clock.total_seconds()
+        self.counters.update_credit = self.pace.credit
+        return save_training_checkpoint(
+            self.run,
+            self.cfg,
+            self.learner,
+            self.replay,
+            self.counters,
+            self.rng,
+            self.info,
+            self.last_eval,
+        )
+
+    def run_to_end(self, display: TrainingDisplay) -> TrainSummary:
+        """From the step reached to a stop rule, Ctrl-C or an error, through the one runner."""
+        ending = run_training(self, Cadence.of(self.cfg), self.clock, display, self.run.log)
+        return TrainSummary(
+            self.counters.step,
+            self.learner.updates,
+            ending.reason,
+            self.last_eval,
+            ending.checkpoint,
+        )
