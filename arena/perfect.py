@@ -9,9 +9,11 @@ opponent is followed. Each of the player's moves is compared with the solver's s
 moves (those that keep the game-theoretic value). The positions are exactly those reachable
 when the player plays either side against any opponent at all.
 
-The player must be deterministic at the budget it is checked with (a checkpoint at temperature
-0: the evaluation's player): each position is asked once per repeat, in one batch per depth,
-and a different answer on a repeat is reported as a mistake when it is not optimal too.
+A search player at temperature 0 (the evaluation's player) still depends on its random stream
+(root noise is off, but ties and batched leaf selection are not): each position is asked once
+per repeat, each repeat with its own stream, in one batch per depth; a non-optimal answer under
+any stream is a mistake, and every distinct answer is followed, so that a network which plays
+well on one stream's lines and blunders on another's is caught (`eval.exhaustive_seeds`).
 Feasible for games whose tree the player's choices keep small: tic-tac-toe (a few hundred
 positions per seat) and hex 3x3; `max_positions` stops a walk that would not end.
 """
@@ -178,15 +180,18 @@ def _walk(
         for k, (state, moves) in enumerate(batch):
             result = solve(state)
             optimal = {int(a) for a in result.best_actions}
-            chosen = [int(a[k]) for a in answers]
+            chosen = list(dict.fromkeys(int(a[k]) for a in answers))  # distinct, in order
             wrong = [a for a in chosen if a not in optimal]
             if wrong:
                 report.mistakes.append(
                     Mistake(moves, seat, wrong[0], tuple(sorted(optimal)), int(result.value))
                 )
-            child = state.copy()
-            game.play(child, chosen[0])
-            level.append((child, (*moves, chosen[0])))
+            # Every move some stream chose is followed: the positions checked are those the
+            # player reaches under any of the `repeats` streams, not only the first one's.
+            for action in chosen:
+                child = state.copy()
+                game.play(child, action)
+                level.append((child, (*moves, action)))
 
 
 def _ask(game: Any, player: Any, states: np.ndarray, histories: list, seed: int) -> np.ndarray:

@@ -113,7 +113,9 @@ class MatchJudge:
         if self.cfg.eval.exhaustive:
             from ponder.arena.perfect import perfect_play_report
 
-            report = perfect_play_report(self.game, player, seed=step)
+            report = perfect_play_report(
+                self.game, player, repeats=self.cfg.eval.exhaustive_seeds, seed=step
+            )
             metrics.update(report.metrics())
             exhaustive = report.describe(self.game)
         for spec in self.opponents:

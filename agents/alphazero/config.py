@@ -79,6 +79,9 @@ class EvalConfig(StrictModel):
     # Also check the player's move in every position it can reach, in either seat, against
     # the exact solver (tic-tac-toe, hex 3x3): metrics exhaustive_optimal_rate, _mistakes.
     exhaustive: bool = False
+    # ... under this many random streams of the search, following every move any of them
+    # picks: a network that passes under one stream can still blunder under another.
+    exhaustive_seeds: int = Field(3, ge=1, le=64)
     # Opening set of the evaluation matches, as `ponder pit --openings` (auto: tic-tac-toe
     # every 1-ply opening, connect four every 2-ply one, other games 64 random 2-ply ones).
     openings: str = "auto"
