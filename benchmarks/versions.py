@@ -83,7 +83,7 @@ def run_once(python: Path, tree: Path, benchmark: list[str]) -> dict[str, Any]:
     if not script.is_file():
         raise SystemExit(f"error: {script.relative_to(tree)} does not exist at that revision")
     done = subprocess.run(
-        [str(python), str(script), *benchmark[1:]],
+        [str(python), str(script.relative_to(tree)), *benchmark[1:]],  # a command without paths
         cwd=tree,
         capture_output=True,
         text=True,
