@@ -29,8 +29,16 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             int | None,
             typer.Option(min=0, help="Ape-X env-worker actors on Ray (0: one process)."),
         ] = None,
+        engine: Annotated[
+            str | None,
+            typer.Option(
+                help="ponder (its own loop, or Ape-X with --actors) or rllib (RLlib's DQN with "
+                "ponder's network; scale with --set rllib.env_runners=N)."
+            ),
+        ] = None,
         address: Annotated[
-            str | None, typer.Option(help="With --actors, join this Ray cluster.")
+            str | None,
+            typer.Option(help="With --actors or --engine rllib, join this Ray cluster."),
         ] = None,
         overrides: Annotated[
             list[str] | None,
@@ -53,8 +61,18 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         extra = list(overrides or [])
         if actors is not None:
             extra.append(f"run.workers={actors}")
+        if engine is not None:
+            extra.append(f"run.engine={engine}")
         cfg, run, has_checkpoint = prepare_run(config, extra, out, resume, address)
-        if cfg.run.workers > 0:
+        if cfg.run.engine == "rllib":
+            from ponder.selfplay.cluster import shutdown_ray
+            from ponder.selfplay.rllib_dqn import train_rllib
+
+            try:
+                summary = train_rllib(cfg, run, has_checkpoint, address, show_progress=not quiet)
+            finally:
+                shutdown_ray()
+        elif cfg.run.workers > 0:
             from ponder.selfplay.apex_driver import train_apex
             from ponder.selfplay.cluster import shutdown_ray
 

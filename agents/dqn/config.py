@@ -97,6 +97,16 @@ class ApexConfig(StrictModel):
     max_restarts: int = Field(3, ge=0)  # consecutive deaths of one actor before giving up
 
 
+class RLlibConfig(StrictModel):
+    """`run.engine: rllib` (`--engine rllib`): RLlib's DQN with ponder's Q-network. Acting and
+    learning scale with RLlib's own runners and learners; 0 keeps each in this process."""
+
+    env_runners: int = Field(0, ge=0, le=4096)  # remote env-runner actors (each has env.num_envs)
+    learners: int = Field(0, ge=0, le=1024)  # remote learner actors (0: in this process)
+    gpus_per_learner: float | None = Field(None, ge=0.0)  # None: 1 if run.device is cuda
+    iteration_steps: int = Field(1000, ge=1)  # agent steps per RLlib iteration (one `advance`)
+
+
 # The one torso each kind of env is built for.
 TORSO_FOR_ENV = {"atari": "nature_cnn", "classic": "mlp", "minatar": "minatar_cnn"}
 
@@ -114,6 +124,8 @@ class RunConfig(RunSection):
     workers: int = Field(0, ge=0, le=1024)  # Ape-X actors on Ray; 0: one process
     log_every: int = Field(10_000, ge=1)
     device: Literal["auto", "cpu", "cuda"] = "auto"  # the learner's
+    # ponder: ponder's own loop (or Ape-X with run.workers); rllib: RLlib's DQN (see `rllib.*`)
+    engine: Literal["ponder", "rllib"] = "ponder"
 
     @model_validator(mode="after")
     def _known_stop_metrics(self) -> RunConfig:
@@ -158,6 +170,7 @@ class DQNConfig(RenamingModel):
     train: TrainConfig = Field(default_factory=TrainConfig)
     eval: EvalConfig = Field(default_factory=EvalConfig)
     apex: ApexConfig = Field(default_factory=ApexConfig)
+    rllib: RLlibConfig = Field(default_factory=RLlibConfig)
 
     @model_validator(mode="after")
     def _consistent(self) -> DQNConfig:

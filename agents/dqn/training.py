@@ -370,6 +370,10 @@ def prepare_run(
     game = check_env(cfg.env.type, cfg.env.game, cfg.env.protocol)
     resolve_device(cfg.run.device)
     _check_address(cfg, address)
+    if cfg.run.engine == "rllib":
+        from ponder.selfplay.rllib_dqn import check_supported
+
+        check_supported(cfg)
     if opened is not None:
         stem = opened.latest_checkpoint()
         if stem is not None:  # the checkpoint's metadata, checked before anything starts
@@ -411,8 +415,11 @@ def check_replay_fits(cfg: DQNConfig) -> None:
 def _check_address(cfg: DQNConfig, address: str | None) -> None:
     if address is None:
         return
-    if cfg.run.workers == 0:
-        raise PonderError("--address joins a Ray cluster for Ape-X actors: give --actors N")
+    if cfg.run.workers == 0 and cfg.run.engine != "rllib":
+        raise PonderError(
+            "--address joins a Ray cluster for Ape-X actors or RLlib: give --actors N or "
+            "--engine rllib"
+        )
     from ponder.selfplay.cluster import check_reachable
 
     check_reachable(address)
