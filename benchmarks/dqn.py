@@ -2,6 +2,7 @@
 
     python benchmarks/dqn.py [--quick]                  speed + env throughput + memory
     python benchmarks/dqn.py --speed | --memory         one part
+    python benchmarks/dqn.py --engines [--quick]        each engine for ponder's config
     python benchmarks/dqn.py --learning --game breakout --seed 0 [--quick]
     python benchmarks/dqn.py --minatar --game breakout --seed 0
 
@@ -70,8 +71,15 @@ def rss_bytes() -> int:
 
 
 def speed_ponder(
-    learning_starts: int, measured: int, lag: int = 0, threads: int = THREADS, bf16: bool = False
+    learning_starts: int,
+    measured: int,
+    lag: int = 0,
+    threads: int = THREADS,
+    bf16: bool = False,
+    engine: str = "ponder",
 ) -> dict[str, Any]:
+    """ponder's config through one engine: its own loop, or RLlib's DQN with ponder's network
+    (`--engine rllib`, which acts and learns in turn: lag 0, float32 only)."""
     import tempfile
 
     from ponder.agents.dqn.loop import train_single
@@ -106,10 +114,17 @@ def speed_ponder(
         f"train.torch_threads={threads}",
         f"train.overlap_lag={lag}",
         f"train.mixed_precision={str(bf16).lower()}",
+        f"run.engine={engine}",
+        "rllib.iteration_steps=100",
     ]
     with tempfile.TemporaryDirectory() as tmp:
         cfg, run, _ = prepare_run(ROOT / "configs/atari/breakout.yaml", overrides, Path(tmp) / "r")
-        train_single(cfg, run, False, show_progress=False)
+        if engine == "rllib":
+            from ponder.selfplay.rllib_dqn import train_rllib
+
+            train_rllib(cfg, run, False, show_progress=False)
+        else:
+            train_single(cfg, run, False, show_progress=False)
         rows = {
             row["step"]: row
             for row in RunDir(run.path).read_metrics()
@@ -686,6 +701,40 @@ def run_speed(quick: bool) -> dict[str, Any]:
     }
 
 
+def run_engines(quick: bool) -> dict[str, Any]:
+    """Each way to train ponder's DQN config on this machine, side by side under the shared
+    setting: ponder's loop (serial, and overlapped with a learner thread), RLlib's DQN with
+    ponder's network (`--engine rllib`), and the peers' own loops (SB3, RLlib's own module)."""
+    learning_starts, measured = (300, 300) if quick else (2000, 4000)
+    env = {"wait_policy": "PASSIVE"}  # as `ponder train dqn` sets it
+    runs = {
+        "ponder_serial": child("speed_ponder", learning_starts, measured, 0, THREADS, **env),
+        "ponder_overlapped": child("speed_ponder", learning_starts, measured, 2, 1, **env),
+        "ponder_on_rllib": child(
+            "speed_ponder", learning_starts, measured, 0, THREADS, False, json.dumps("rllib"), **env
+        ),
+        "rllib_own_module": child("speed_rllib", learning_starts, measured),
+        "sb3": child("speed_sb3", learning_starts, measured, **env),
+    }
+    fastest = max(runs, key=lambda k: runs[k]["steps_per_s"])
+    return {
+        "setup": {
+            "game": GAME,
+            "num_envs": NUM_ENVS,
+            "batch_size": BATCH,
+            "replay_ratio": REPLAY_RATIO,
+            "learning_starts": learning_starts,
+            "measured_agent_steps": measured,
+            "algorithm": "vanilla DQN, 1-step, uniform replay, Huber, Nature CNN",
+        },
+        "agent_steps_per_s": {k: v["steps_per_s"] for k, v in runs.items()},
+        "replay_ratio_measured": {k: v.get("replay_ratio_measured") for k, v in runs.items()},
+        "ratio_to_fastest": {
+            k: v["steps_per_s"] / runs[fastest]["steps_per_s"] for k, v in runs.items()
+        },
+    }
+
+
 def run_memory(quick: bool) -> dict[str, Any]:
     ours_capacity = 50_000 if quick else 1_000_000
     sb3_capacity = 10_000 if quick else 100_000
@@ -910,6 +959,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
     parser.add_argument("--speed", action="store_true")
     parser.add_argument("--memory", action="store_true")
+    parser.add_argument("--engines", action="store_true", help="each engine side by side")
     parser.add_argument("--learning", action="store_true", help="one Atari-100k seed")
     parser.add_argument("--minatar", action="store_true", help="one MinAtar game and seed")
     parser.add_argument("--game", default="breakout")
@@ -926,6 +976,12 @@ def main() -> None:
         return
     if args.learning:
         learning(args.game, args.seed, args.quick)
+        return
+    if args.engines:
+        with LoadSampler() as load:
+            engines = run_engines(args.quick)
+        engines["load_average_over_run"] = load.summary()
+        write_result("dqn_engines", engines, quick=args.quick, packages=PEER_PACKAGES)
         return
     both = not (args.speed or args.memory)
     # A part run alone keeps the other part's earlier figures (each part says when it ran).
