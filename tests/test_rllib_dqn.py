@@ -130,3 +130,25 @@ def test_cartpole_learns_on_rllib_with_ponders_config(tmp_path) -> None:
     assert result.returncode == 0, result.stderr
     best = max(r["eval/mean"] for r in RunDir.open(run_dir).read_metrics() if "eval/mean" in r)
     assert best >= 150
+
+
+def test_prioritized_beta_anneals_inside_rllib(tmp_path) -> None:
+    """RLlib reads beta from its config on every sample: the run keeps it on ponder's schedule."""
+    from ponder.agents.dqn.training import beta_at, prepare_run
+    from ponder.selfplay.cluster import shutdown_ray
+
+    config = ROOT / "configs/classic/cartpole_dqn.yaml"
+    extra = ["run.engine=rllib", "replay.prioritized=true", "run.steps=2000",
+             "train.learning_starts=100", "rllib.iteration_steps=200"]  # fmt: skip
+    cfg, run, _ = prepare_run(config, extra, tmp_path / "run")
+    trainer = rllib_dqn.RLlibDQNRun(cfg, run, False, None)
+    try:
+        trainer.advance()
+        before_last = trainer.step
+        trainer.advance()
+        beta = trainer.algo.config.replay_buffer_config["beta"]
+        assert cfg.replay.beta_start < beta == pytest.approx(beta_at(cfg, before_last))
+        assert trainer.algo.config.replay_buffer_config["type"] == "PrioritizedEpisodeReplayBuffer"
+    finally:
+        trainer.close()
+        shutdown_ray()
