@@ -34,13 +34,12 @@ from ponder.agents.dqn.training import (
     session_seed,
 )
 from ponder.envs.atari.make import make_envs
-from ponder.errors import PonderError
 from ponder.pacing import RateLimiter
 from ponder.rundir import RunDir
 from ponder.schedule import RunClock
 from ponder.selfplay.apex_actor import EnvWorker, epsilon_ladder
 from ponder.selfplay.cluster import ensure_ray
-from ponder.selfplay.driver import WorkerSlot
+from ponder.selfplay.slots import WorkerSlot
 
 # Actors inherit no environment from a driver that joined an existing cluster: say it here.
 ACTOR_ENV = {"env_vars": {"OMP_WAIT_POLICY": "PASSIVE"}}
@@ -111,17 +110,7 @@ class ApexRun(DQNTrainer):
         self.weights_version += 1
 
     def _replace(self, slot: WorkerSlot, exc: BaseException) -> None:
-        import ray
-
-        slot.deaths_in_a_row += 1
-        if slot.deaths_in_a_row > self.cfg.apex.max_restarts:
-            raise PonderError(
-                f"env worker {slot.index} died {slot.deaths_in_a_row} times in a row; last "
-                f"error: {str(exc).splitlines()[0]}"
-            )
-        ray.kill(slot.handle, no_restart=True)
-        slot.incarnation += 1
-        slot.handle = self._new_actor(slot.index, slot.incarnation)
+        slot.replace(exc, self.cfg.apex.max_restarts, "env worker", self._new_actor)
         self.replay.mark_broken(self._streams(slot.index))
         self.counters.actor_restarts += 1
         self.bar.message(
@@ -154,7 +143,7 @@ class ApexRun(DQNTrainer):
             self._replace(slot, exc)
             self._launch(slot)
             return 0
-        slot.deaths_in_a_row = 0
+        slot.finished()
         self.replay.extend(self._streams(slot.index), **chunk)
         self._launch(slot)
         if stats["episode_returns"]:

@@ -34,13 +34,14 @@ from ponder.pacing import RateLimiter
 from ponder.rundir import RunDir
 from ponder.schedule import RunClock, next_boundary, stop_reason
 from ponder.selfplay.progress import az_display, show_snapshot
+from ponder.selfplay.slots import WorkerSlot
 
 # Steps per learner call at most: small enough that the driver sees progress often, large
 # enough that the per-call overhead (one replay round trip) stays small.
 MAX_STEPS_PER_CALL = 16
 # A worker index that dies this many times in a row without finishing a round stops the run:
 # something is wrong with every worker, not one unlucky process.
-MAX_CONSECUTIVE_DEATHS = 3
+WORKER_RESTARTS_IN_A_ROW = 2  # the third death in a row of one worker ends the run
 GAMES_FILE = "selfplay.jsonl"
 REPLAY_FOLDER = "replay"  # in the run directory, beside checkpoints/
 REPLAY_META = "replay.json"
@@ -73,15 +74,6 @@ class PipelineCounters:
             "learner_samples": samples_trained,
             "wall_seconds": round(self.wall_seconds, 3),
         }
-
-
-@dataclass
-class WorkerSlot:
-    handle: Any
-    index: int
-    incarnation: int = 0
-    deaths_in_a_row: int = 0
-    busy: bool = False
 
 
 @dataclass
@@ -404,7 +396,7 @@ class AZPipeline:
         except ray.exceptions.RayTaskError as exc:
             raise_user_error(exc)
             raise
-        slot.deaths_in_a_row = 0
+        slot.finished()
         self.nodes.add(stats["node"])
         self.replay.add.remote(samples_ref, stats["games"])
         c = self.counters
@@ -430,20 +422,15 @@ class AZPipeline:
                     handle.write(json.dumps({**row, **record}) + "\n")
 
     def _replace_worker(self, slot: WorkerSlot, exc: BaseException) -> None:
-        import ray
-
         user = user_error_in(exc)
         if user is not None:  # the same input fails in every fresh worker: say it once
             raise user from None
-        slot.deaths_in_a_row += 1
-        if slot.deaths_in_a_row >= MAX_CONSECUTIVE_DEATHS:
-            raise PonderError(
-                f"self-play worker {slot.index} died {slot.deaths_in_a_row} times in a row "
-                f"without finishing a round; last error: {str(exc).splitlines()[0]}"
-            )
-        ray.kill(slot.handle, no_restart=True)
-        fresh = self._new_worker(slot.index, slot.incarnation + 1)
-        slot.handle, slot.incarnation = fresh.handle, fresh.incarnation
+        slot.replace(
+            exc,
+            WORKER_RESTARTS_IN_A_ROW,
+            "self-play worker",
+            lambda index, incarnation: self._new_worker(index, incarnation).handle,
+        )
         self.counters.worker_restarts += 1
         self.status = f"worker {slot.index} died and was restarted"
         self.display.message(self.status)
