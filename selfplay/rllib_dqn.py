@@ -52,6 +52,7 @@ from ponder.errors import PonderError
 from ponder.pacing import RateLimiter
 from ponder.rundir import RunDir
 from ponder.schedule import RunClock
+from ponder.selfplay.rllib_state import module_state, module_tensors, numpy_to_torch
 
 ENV_NAME = "ponder_dqn_env"
 MODULE = "default_policy"
@@ -289,14 +290,6 @@ def algorithm_config(cfg: DQNConfig, info: dict[str, Any], start_step: int, sess
 
 
 # -- the run ------------------------------------------------------------------------------------
-def _module_tensors(state: dict[str, Any], prefix: str) -> dict[str, torch.Tensor]:
-    return {
-        k[len(prefix) :]: torch.as_tensor(np.asarray(v))
-        for k, v in state.items()
-        if k.startswith(prefix)
-    }
-
-
 class RLlibDQNRun(DQNTrainer):
     """One run on RLlib: `advance` is one RLlib iteration (about `rllib.iteration_steps` agent
     steps and the updates the replay ratio owes). `self.learner` mirrors RLlib's learner (online,
@@ -393,19 +386,19 @@ class RLlibDQNRun(DQNTrainer):
         """Copy RLlib's learner state (weights, target, Adam) into the mirror."""
         state = self.algo.learner_group.get_state()["learner"]
         weights = state["rl_module"][MODULE]
-        self.learner.online.load_state_dict(_module_tensors(weights, "net."))
-        self.learner.target.load_state_dict(_module_tensors(weights, "_target_net."))
+        self.learner.online.load_state_dict(module_tensors(weights, "net"))
+        self.learner.target.load_state_dict(module_tensors(weights, "_target_net"))
         optimizer = state["optimizer"][f"{MODULE}_default_optimizer"]["state"]
-        self.learner.optimizer.load_state_dict(_as_torch(optimizer))
+        self.learner.optimizer.load_state_dict(numpy_to_torch(optimizer))
 
     def _push(self) -> None:
         """The mirror's state (restored from the checkpoint) into RLlib's learner and runners."""
         group = self.algo.learner_group
         state = group.get_state()
         learner = state["learner"]
-        weights = {f"net.{k}": v for k, v in self.learner.online.state_dict().items()}
-        weights |= {f"_target_net.{k}": v for k, v in self.learner.target.state_dict().items()}
-        learner["rl_module"][MODULE] = {k: v.cpu().numpy() for k, v in weights.items()}
+        weights = module_state(self.learner.online.state_dict(), "net")
+        weights |= module_state(self.learner.target.state_dict(), "_target_net")
+        learner["rl_module"][MODULE] = weights
         key = f"{MODULE}_default_optimizer"
         learner["optimizer"][key]["state"] = self.learner.optimizer.state_dict()
         group.set_state(state)
@@ -416,17 +409,6 @@ class RLlibDQNRun(DQNTrainer):
             self.algo.stop()
         finally:
             self.run.close()
-
-
-def _as_torch(tree: Any) -> Any:
-    """RLlib hands optimizer state back as numpy; torch's `load_state_dict` wants tensors."""
-    if isinstance(tree, dict):
-        return {k: _as_torch(v) for k, v in tree.items()}
-    if isinstance(tree, list):
-        return [_as_torch(v) for v in tree]
-    if isinstance(tree, np.ndarray):
-        return torch.from_numpy(tree.copy())
-    return tree
 
 
 def train_rllib(
