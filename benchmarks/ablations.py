@@ -11,7 +11,8 @@ run (its Ray actors included) to core N, so two variants can run side by side on
 machine without sharing a core; every variant of one table must run under the same pinning.
 
 Per-variant results stay in the run directory (`ablation.json`); every call rewrites
-benchmarks/results/alphazero_ablations.json from all finished variants under `--root`.
+benchmarks/results/alphazero_ablations.json (or `--result NAME`.json) from all finished variants
+under `--root`.
 """
 
 from __future__ import annotations
@@ -196,6 +197,11 @@ def main() -> None:
     parser.add_argument("--positions", type=int, default=500, help="solver-labelled positions")
     parser.add_argument("--cpu", type=int, default=None, help="pin the runs to this core")
     parser.add_argument("--table", action="store_true", help="print the finished table only")
+    parser.add_argument(
+        "--result",
+        default=RESULT_NAME,
+        help="write benchmarks/results/RESULT.json (a side study keeps the main table intact)",
+    )
     args = parser.parse_args()
     if args.table:
         finished = [json.loads(p.read_text()) for p in sorted(args.root.glob("*/ablation.json"))]
@@ -214,7 +220,7 @@ def main() -> None:
         print(f"[{(time.time() - started) / 60:6.1f} min] {name}", file=sys.stderr, flush=True)
         run_variant(name, args)
     finished = [json.loads(p.read_text()) for p in sorted(args.root.glob("*/ablation.json"))]
-    write_result(RESULT_NAME, {"root": str(args.root), "variants": finished}, packages=("ray",))
+    write_result(args.result, {"root": str(args.root), "variants": finished}, packages=("ray",))
 
 
 if __name__ == "__main__":
