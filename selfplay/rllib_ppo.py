@@ -112,7 +112,8 @@ class LeagueCallback(RLlibCallback):
         iteration = self.start_iteration + algorithm.iteration
         if self.snapshot_every <= 0 or iteration % self.snapshot_every:
             return
-        self.add_snapshot(algorithm, algorithm.get_module(MAIN).get_state())
+        learner = algorithm.learner_group.get_state()["learner"]  # the state of record
+        self.add_snapshot(algorithm, learner["rl_module"][MAIN])
         result["league_size"] = len(self.snapshots) + 1
 
     def add_snapshot(self, algorithm: Any, state: dict[str, Any]) -> str:
