@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -64,26 +64,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         if engine is not None:
             extra.append(f"run.engine={engine}")
         cfg, run, has_checkpoint = prepare_run(config, extra, out, resume, address)
-        if cfg.run.engine == "rllib":
-            from ponder.selfplay.cluster import shutdown_ray
-            from ponder.selfplay.rllib_dqn import train_rllib
-
-            try:
-                summary = train_rllib(cfg, run, has_checkpoint, address, show_progress=not quiet)
-            finally:
-                shutdown_ray()
-        elif cfg.run.workers > 0:
-            from ponder.selfplay.apex_driver import train_apex
-            from ponder.selfplay.cluster import shutdown_ray
-
-            try:
-                summary = train_apex(cfg, run, has_checkpoint, address, show_progress=not quiet)
-            finally:
-                shutdown_ray()
-        else:
-            from ponder.agents.dqn.loop import train_single
-
-            summary = train_single(cfg, run, has_checkpoint, show_progress=not quiet)
+        summary = _train_on_engine(cfg, run, has_checkpoint, address, not quiet)
         tail = ""
         if summary.last_eval is not None:
             e = summary.last_eval
@@ -92,3 +73,26 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
             f"{summary.stop_reason}: step {summary.step}, {summary.updates} updates{tail}, "
             f"run directory {run.path}"
         )
+
+
+def _train_on_engine(
+    cfg: Any, run: Any, has_checkpoint: bool, address: str | None, show_progress: bool
+) -> Any:
+    """RLlib's DQN, Ape-X on Ray (run.workers > 0) or the single-process loop; Ray, where it
+    was started, is shut down whatever happens."""
+    if cfg.run.engine == "ponder" and cfg.run.workers == 0:
+        from ponder.agents.dqn.loop import train_single
+
+        return train_single(cfg, run, has_checkpoint, show_progress=show_progress)
+    from ponder.selfplay.cluster import shutdown_ray
+
+    try:
+        if cfg.run.engine == "rllib":
+            from ponder.selfplay.rllib_dqn import train_rllib
+
+            return train_rllib(cfg, run, has_checkpoint, address, show_progress=show_progress)
+        from ponder.selfplay.apex_driver import train_apex
+
+        return train_apex(cfg, run, has_checkpoint, address, show_progress=show_progress)
+    finally:
+        shutdown_ray()

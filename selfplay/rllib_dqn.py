@@ -203,31 +203,42 @@ def epsilon_schedule(cfg: DQNConfig, start_step: int) -> list[list[float]]:
     return [[0, epsilon_at(cfg, start_step)], [left, t.eps_end]]
 
 
+def _replay_buffer_config(cfg: DQNConfig, start_step: int) -> dict[str, Any]:
+    """RLlib's episode replay with ponder's capacity and priorities (beta where the run is)."""
+    r = cfg.replay
+    if not r.prioritized:
+        return {"type": "EpisodeReplayBuffer", "capacity": r.capacity}
+    return {
+        "type": "PrioritizedEpisodeReplayBuffer",
+        "capacity": r.capacity,
+        "alpha": r.alpha,
+        "beta": beta_at(cfg, start_step),
+    }
+
+
+def _target_config(cfg: DQNConfig) -> dict[str, Any]:
+    """Hard copies every `agent.target_period` agent steps (RLlib counts updates), or Polyak."""
+    a = cfg.agent
+    if a.target_update == "hard":
+        period = round(a.target_period / cfg.train.replay_ratio)
+        return {"tau": 1.0, "target_network_update_freq": period}
+    return {"tau": a.target_tau, "target_network_update_freq": 0}
+
+
 def algorithm_config(cfg: DQNConfig, info: dict[str, Any], start_step: int, session: int) -> Any:
     """RLlib's `DQNConfig` holding everything ponder's config says."""
     from ray.rllib.algorithms.dqn import DQNConfig as RLlibDQNConfig
     from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 
-    a, t, r = cfg.agent, cfg.train, cfg.replay
+    a, t = cfg.agent, cfg.train
     epsilon = epsilon_schedule(cfg, start_step)
     rounds, updates = round_robin(cfg)
     fragment = a.n_step
     native = t.batch_size / (fragment * cfg.env.num_envs * (cfg.rllib.env_runners + 1))
     # RLlib turns training_intensity back into (rounds, updates) through its own native ratio.
     intensity = native * (updates / rounds)
-    if r.prioritized:
-        buffer = {
-            "type": "PrioritizedEpisodeReplayBuffer",
-            "capacity": r.capacity,
-            "alpha": r.alpha,
-            "beta": beta_at(cfg, start_step),
-        }
-    else:
-        buffer = {"type": "EpisodeReplayBuffer", "capacity": r.capacity}
-    if a.target_update == "hard":
-        target = {"tau": 1.0, "target_network_update_freq": round(a.target_period / t.replay_ratio)}
-    else:
-        target = {"tau": a.target_tau, "target_network_update_freq": 0}
+    buffer = _replay_buffer_config(cfg, start_step)
+    target = _target_config(cfg)
     gpus = cfg.rllib.gpus_per_learner
     if gpus is None:
         gpus = 1.0 if resolve_device(cfg.run.device) == "cuda" else 0.0
@@ -243,7 +254,7 @@ def algorithm_config(cfg: DQNConfig, info: dict[str, Any], start_step: int, sess
         "type": cfg.env.type,
         "game": cfg.env.game,
         "protocol": cfg.env.protocol,
-        "reward_clip": r.reward_clip,
+        "reward_clip": cfg.replay.reward_clip,
     }
     return (
         RLlibDQNConfig()
