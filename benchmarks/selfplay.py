@@ -29,8 +29,10 @@ is what is measured) and shortens the timings. Results go to selfplay_inference.
     python benchmarks/selfplay.py --split [--minutes 5]
 
 runs the real training pipeline (`ponder train az`, the game's config, evaluation off) with one
-and then two self-play workers beside the learner, and reports the positions/s, learner
-samples/s and sample ratio each reached: how two cores are best split. selfplay_split.json.
+and then two self-play workers beside the learner on Ray, then on the in-process backend (one
+worker and the learner taking turns in one process, torch's threads on every core), and reports
+the positions/s, learner samples/s and sample ratio each reached: how two cores are best split.
+selfplay_split.json (or `--result NAME`).
 """
 
 from __future__ import annotations
@@ -483,16 +485,19 @@ def inference_backends(
 
 
 # ---------------------------------------------------------------- how the cores are split
-def pipeline_split(game: str, workers: int, minutes: float, overrides: list[str]) -> dict:
-    """A real `ponder train az` run with `workers` self-play workers (evaluation off): the
-    positions/s, learner samples/s and the sample ratio it reached, from its last log row."""
+def pipeline_split(
+    game: str, workers: int, minutes: float, overrides: list[str], backend: str = "ray"
+) -> dict:
+    """A real `ponder train az` run with `workers` self-play workers on `backend` (evaluation
+    off): the positions/s, learner samples/s and the sample ratio it reached, from its last
+    log row."""
     import json
     import subprocess
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         run = Path(tmp) / "run"
-        sets = [f"run.workers={workers}", f"run.minutes={minutes}"]
+        sets = [f"run.workers={workers}", f"run.minutes={minutes}", f"run.backend={backend}"]
         sets += ["eval.every=100000000", *overrides]
         cmd = [
             sys.executable, "-c", "from ponder.cli import main; main()", "train", "az",
@@ -507,6 +512,7 @@ def pipeline_split(game: str, workers: int, minutes: float, overrides: list[str]
     last = train[-1] if train else {}
     wall = max(float(last.get("wall_seconds", 0.0)), 1e-9)
     return {
+        "backend": backend,
         "workers": workers,
         "minutes": minutes,
         "learner_steps": last.get("step"),
@@ -519,11 +525,19 @@ def pipeline_split(game: str, workers: int, minutes: float, overrides: list[str]
     }
 
 
+# (backend, self-play workers): Ray processes beside the learner, or one process taking turns.
+CORE_SPLITS = (("ray", 1), ("ray", 2), ("inprocess", 1))
+
+
 def run_split(args: argparse.Namespace) -> None:
     load_start = load_average_1m()
-    cases = [pipeline_split(args.game, n, args.minutes, args.overrides) for n in (1, 2)]
+    cases = [
+        pipeline_split(args.game, n, args.minutes, args.overrides, backend)
+        for backend, n in CORE_SPLITS
+        if backend in args.split_backends.split(",")
+    ]
     write_result(
-        "selfplay_split",
+        args.result or "selfplay_split",
         {
             "game": args.game,
             "config": f"configs/{args.game}.yaml",
@@ -552,6 +566,10 @@ def main() -> None:
         "--split", action="store_true", help="the real pipeline with 1 and 2 self-play workers"
     )
     parser.add_argument("--minutes", type=float, default=5.0, help="minutes per case (--split)")
+    parser.add_argument(
+        "--split-backends", default="ray,inprocess", help="run.backend values (--split)"
+    )
+    parser.add_argument("--result", help="results file name (--split; default selfplay_split)")
     args = parser.parse_args()
     if args.inference:
         run_inference(args)

@@ -59,7 +59,7 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         config = config_path()
         console = make_console()
         console.print(
-            f"[bold]ponder demo[/bold]: AlphaZero learns tic-tac-toe from scratch on local Ray "
+            f"[bold]ponder demo[/bold]: AlphaZero learns tic-tac-toe from scratch in one process "
             f"({config.name}), stopping once its move is minimax-optimal in every position it can "
             "reach, in either seat, against any opponent."
         )

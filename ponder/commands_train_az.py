@@ -1,4 +1,5 @@
-"""`ponder train az`: AlphaZero on a board game, with self-play workers on Ray."""
+"""`ponder train az`: AlphaZero on a board game, with self-play workers on Ray (or, with
+`--backend inprocess`, all actors in one process)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,10 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         address: Annotated[
             str | None, typer.Option(help="Join this Ray cluster (default: start Ray locally).")
         ] = None,
+        backend: Annotated[
+            str | None,
+            typer.Option(help="Where the actors run: ray or inprocess (run.backend)."),
+        ] = None,
         resume: Annotated[
             Path | None,
             typer.Option(help="Continue this run directory from its latest checkpoint."),
@@ -45,6 +50,8 @@ def register(app: typer.Typer, train_app: typer.Typer) -> None:
         extra = list(overrides or [])
         if workers is not None:
             extra.append(f"run.workers={workers}")
+        if backend is not None:
+            extra.append(f"run.backend={backend}")
         try:
             summary = train_alphazero(
                 config=config,

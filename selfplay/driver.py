@@ -1,11 +1,14 @@
-"""The AlphaZero training driver: starts the actors, moves data between them, and keeps the run.
+"""AlphaZero's parts for the one runner: starts the actors, moves data between them, and keeps
+the schedule that only AlphaZero has.
 
     SelfPlayWorker x N --samples--> ReplayBuffer --batches--> LearnerActor --weights--> workers
                                                                   \\--weights--> MatchJudge
 
-The driver owns no data: samples go from a worker's result straight into the replay actor, and
-weights are one object in the object store whose reference the driver hands on. What the driver
-does own is the schedule:
+The actors run on a backend (selfplay/backend.py): Ray processes, or objects of this process
+(`run.backend: inprocess`). The driver owns no data: samples go from a worker's result straight
+into the replay actor, and weights are one object in the store whose reference the driver hands
+on. The runner (ponder/runner.py) owns the cadence of logs, checkpoints and evaluations, the
+stop rules, Ctrl-C and errors; the driver owns the schedule of its actors:
 
 - it grants the learner only as many steps as keep trained samples at `train.sample_ratio`
   times the generated ones (so the learner waits for self-play instead of overfitting a stale
@@ -13,10 +16,11 @@ does own is the schedule:
 - every learner step that is a multiple of `selfplay.weights_every`, `run.log_every`,
   `checkpoint.every` or `eval.every` ends a grant, so publication, logs, checkpoints and
   evaluations happen at exact steps;
-- a worker that dies is replaced (with a fresh seed) and the run goes on; Ctrl-C writes a
-  checkpoint and stops cleanly; `resume` picks up the optimizer, counters and schedules, and
-  (with `checkpoint.replay`) the replay buffer, which the driver pulls from the replay actor
-  at each checkpoint and writes beside the checkpoints as .npy arrays.
+- evaluations run in their own actor beside training and reach the runner when they finish;
+- a worker that dies is replaced (with a fresh seed) and the run goes on; `resume` picks up the
+  optimizer, counters and schedules, and (with `checkpoint.replay`) the replay buffer, which the
+  driver pulls from the replay actor at each checkpoint and writes beside the checkpoints as
+  .npy arrays.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +36,10 @@ from ponder.checkpoint import load_array_folder, save_array_folder
 from ponder.errors import PonderError, user_error_in
 from ponder.pacing import RateLimiter
 from ponder.rundir import RunDir
-from ponder.schedule import RunClock, next_boundary, stop_reason
-from ponder.selfplay.progress import az_display, show_snapshot
+from ponder.runner import Arrived, Cadence, TrainerDefaults, run_training
+from ponder.schedule import RunClock, next_boundary
+from ponder.selfplay.backend import get_backend, resolve_backend
+from ponder.selfplay.progress import az_display, eval_summary, show_snapshot, snapshot_line
 from ponder.selfplay.slots import WorkerSlot
 
 # Steps per learner call at most: small enough that the driver sees progress often, large
@@ -88,21 +94,21 @@ class Summary:
     nodes: int = 1  # Ray nodes that ran self-play in this session
 
 
-def resources_plan(cfg: Any) -> dict[str, Any]:
-    """Where each actor runs, from what the Ray cluster offers.
+def resources_plan(cfg: Any, backend: Any) -> dict[str, Any]:
+    """Where each actor runs, from what the backend offers.
 
-    With a GPU the learner and the shared inference server split it. A whole CPU each for the
-    learner and every worker when the cluster has that many; otherwise every actor asks for a
-    sliver, so that all of them are placed (Ray would wait forever for CPUs that do not exist)
-    and the operating system shares the cores. Workers are spread over the nodes.
+    With a GPU the learner and the shared inference server split it. On Ray, a whole CPU each
+    for the learner and every worker when the cluster has that many; otherwise every actor asks
+    for a sliver, so that all of them are placed (Ray would wait forever for CPUs that do not
+    exist) and the operating system shares the cores. Workers are spread over the nodes. In one
+    process the actors take turns, so each uses torch's threads on every core.
     """
-    import ray
-
-    resources = ray.cluster_resources()
+    resources = backend.resources()
     cpus = float(resources.get("CPU", 1.0))
     gpus = float(resources.get("GPU", 0.0))
     mode = cfg.selfplay.inference
-    use_server = mode == "actor" or (mode == "auto" and gpus >= 1)
+    in_process = backend.name == "inprocess"
+    use_server = not in_process and (mode == "actor" or (mode == "auto" and gpus >= 1))
     share = 1.0 if cpus >= cfg.run.workers + 1 else 0.01
     return {
         "use_inference_server": use_server,
@@ -111,13 +117,15 @@ def resources_plan(cfg: Any) -> dict[str, Any]:
         "server_gpus": 0.5 if gpus >= 1 and use_server else 0.0,
         "learner_cpus": share,
         "worker_cpus": share,
+        "threads": max(1, int(cpus)) if in_process else 1,
         "cluster_cpus": cpus,
         "cluster_gpus": gpus,
     }
 
 
-class AZPipeline:
-    """One training session of a run directory (fresh, or resumed from its latest checkpoint)."""
+class AZPipeline(TrainerDefaults):
+    """One training session of a run directory (fresh, or resumed from its latest checkpoint):
+    AlphaZero's parts for the one runner (`ponder.runner.run_training`), on either backend."""
 
     def __init__(
         self,
@@ -126,19 +134,22 @@ class AZPipeline:
         checkpoint: Any = None,
         progress: bool = False,
         console: Any = None,
+        backend: str | None = None,  # as resolved for the session (None: from the config)
     ):
         from ponder.envs.registry import get_game
 
         self.cfg = cfg
         self.config_dict = cfg.model_dump(mode="json")
         self.game = get_game(cfg.game)
+        self.backend = get_backend(backend or resolve_backend(cfg))
         self.rundir = run
-        self.checkpoint = checkpoint
+        self.checkpoint_in = checkpoint
         self.display = az_display(self.game.name, cfg.run.steps, progress, console)
         self.counters = PipelineCounters()
         if checkpoint is not None:
             self.counters = counters_from_metadata(checkpoint)
         self.step = 0
+        self.last_eval_step = -1  # the step of the last evaluation asked for
         self.samples_trained = 0
         self.rows_this_session = 0  # rows in the replay since this session began (restored too)
         self.round_samples = 0.0  # running mean of rows per worker round
@@ -150,73 +161,79 @@ class AZPipeline:
         self.latest_eval: dict[str, Any] | None = None
         self.eval_history: list[dict[str, Any]] = []
         self.eval_wanted: tuple[Any, int] | None = None
+        self.eval_ref: Any = None
+        self.arrived: list[Arrived] = []  # evaluations finished, not yet handed to the runner
+        self.learner_ref: Any = None
+        self.worker_refs: dict[Any, tuple[WorkerSlot, Any]] = {}
         self.last_checkpoint: Path | None = None
         self.last_checkpoint_step = -1
         self.status = ""
-        self.nodes: set[str] = set()  # Ray nodes whose workers finished a round this session
+        self.nodes: set[str] = set()  # nodes whose workers finished a round this session
         self.clock = RunClock(self.counters.wall_seconds)  # restarted when the run starts
         self.log_mark = (0, 0, 0.0)  # positions, games, wall seconds at the last log line
+        self.workers: list[WorkerSlot] = []
+        self.learner: Any = None
+        self.replay: Any = None
+        self.server: Any = None
+        self.judge: Any = None  # started at the first evaluation (many runs never get one)
 
     # -- actors -------------------------------------------------------------------------------
     def _start_actors(self) -> None:
-        import ray
-
-        from ponder.selfplay.evaluation import MatchJudge
         from ponder.selfplay.inference import InferenceServer
         from ponder.selfplay.learner import LearnerActor
         from ponder.selfplay.replay import ReplayBuffer
 
-        self.plan = plan = resources_plan(self.cfg)
-        self.replay = (
-            ray.remote(ReplayBuffer)
-            .options(num_cpus=0)
-            .remote(
-                self.cfg.train.replay_window,
-                seed=self.cfg.run.seed,
-                window_start=self.cfg.train.replay_window_start,
-            )
+        b = self.backend
+        self.plan = plan = resources_plan(self.cfg, b)
+        train = self.cfg.train
+        self.replay = b.start(
+            ReplayBuffer,
+            train.replay_window,
+            self.cfg.run.seed,
+            train.replay_window_start,
+            num_cpus=0,
         )
-        ckpt_ref = ray.put(self.checkpoint) if self.checkpoint is not None else None
-        self.learner = (
-            ray.remote(LearnerActor)
-            .options(num_cpus=plan["learner_cpus"], num_gpus=plan["learner_gpus"])
-            .remote(self.config_dict, self.replay, plan["device"], ckpt_ref)
+        ckpt_ref = b.put(self.checkpoint_in) if self.checkpoint_in is not None else None
+        self.learner = b.start(
+            LearnerActor,
+            self.config_dict,
+            self.replay,
+            plan["device"],
+            ckpt_ref,
+            plan["threads"],
+            b,
+            num_cpus=plan["learner_cpus"],
+            num_gpus=plan["learner_gpus"],
         )
-        self.server = None
         if plan["use_inference_server"]:
-            self.server = (
-                ray.remote(InferenceServer)
-                .options(num_cpus=0, num_gpus=plan["server_gpus"], max_concurrency=1000)
-                .remote(
-                    self.cfg.game,
-                    self.cfg.network.model_dump(mode="json"),
-                    plan["device"],
-                    self.cfg.train.mixed_precision,
-                )
+            self.server = b.start(
+                InferenceServer,
+                self.cfg.game,
+                self.cfg.network.model_dump(mode="json"),
+                plan["device"],
+                self.cfg.train.mixed_precision,
+                num_cpus=0,
+                num_gpus=plan["server_gpus"],
+                max_concurrency=1000,
             )
-        self.judge_cls = ray.remote(MatchJudge).options(num_cpus=0)
-        self.judge: Any = None  # started at the first evaluation (many runs never get one)
-        self.eval_ref: Any = None
         self.workers = [self._new_worker(i, 0) for i in range(self.cfg.run.workers)]
-        counters = ray.get(self.learner.counters.remote())
+        counters = b.get(self.learner.counters.remote())
         self.step, self.samples_trained = counters["step"], counters["samples_trained"]
         self.pace = RateLimiter(
             self.cfg.train.sample_ratio,
             self.cfg.train.sample_ratio * self.counters.samples - self.samples_trained,
         )
-        self.last_checkpoint_step = self.step if self.checkpoint is not None else -1
+        self.last_checkpoint_step = self.step if self.checkpoint_in is not None else -1
         self._restore_replay()
-        self._publish(ray.get(self.learner.publish.remote()), self.step)
+        self._publish(b.get(self.learner.publish.remote()), self.step)
 
     def _restore_replay(self) -> None:
         """Refill the replay saved with the checkpoint being resumed; a missing or damaged
         copy, or one from another step (a kill between the two writes), is reported and
         skipped: the run refills it with fresh positions."""
-        import ray
-
-        if self.checkpoint is None:
+        if self.checkpoint_in is None:
             return
-        step = self.checkpoint.metadata.get("replay_step")
+        step = self.checkpoint_in.metadata.get("replay_step")
         if step is None:
             return
         why = ""
@@ -229,21 +246,26 @@ class AZPipeline:
 
             why = snapshot_problem(arrays, meta, self.game) or ""
             if not why and meta.get("step") == step:
-                self.rows_this_session = ray.get(self.replay.restore.remote(arrays, meta))
+                restored = self.backend.get(self.replay.restore.remote(arrays, meta))
+                self.rows_this_session = restored
                 self.display.message(f"replay restored: {self.rows_this_session} positions")
                 return
             why = why or f"the saved replay is from step {meta.get('step')}, not {step}"
         self.display.message(f"replay not restored ({why}); waiting for fresh positions")
 
     def _new_worker(self, index: int, incarnation: int) -> WorkerSlot:
-        import ray
-
         from ponder.selfplay.worker import SelfPlayWorker
 
-        handle = (
-            ray.remote(SelfPlayWorker)
-            .options(num_cpus=self.plan["worker_cpus"], scheduling_strategy="SPREAD")
-            .remote(self.config_dict, index, incarnation, self.server)
+        handle = self.backend.start(
+            SelfPlayWorker,
+            self.config_dict,
+            index,
+            incarnation,
+            self.server,
+            self.plan["threads"],
+            self.backend,
+            num_cpus=self.plan["worker_cpus"],
+            scheduling_strategy="SPREAD",
         )
         return WorkerSlot(handle=handle, index=index, incarnation=incarnation)
 
@@ -253,9 +275,18 @@ class AZPipeline:
             self.server.set_weights.remote(self.weights_ref, step)
 
     def worker_pids(self) -> list[int]:
-        import ray
+        return self.backend.get([w.handle.pid.remote() for w in self.workers])
 
-        return ray.get([w.handle.pid.remote() for w in self.workers])
+    def _kill_actors(self) -> None:
+        for handle in [
+            *(w.handle for w in self.workers),
+            self.learner,
+            self.judge,
+            self.replay,
+            self.server,
+        ]:
+            if handle is not None:
+                self.backend.kill(handle)
 
     # -- schedule -----------------------------------------------------------------------------
     def _replay_ready(self) -> bool:
@@ -293,77 +324,6 @@ class AZPipeline:
     def _games_per_round(self) -> int:
         return max(1, self.cfg.selfplay.concurrent_games // 2)
 
-    # -- the loop -----------------------------------------------------------------------------
-    def run(self) -> Summary:
-        self.clock = RunClock(self.counters.wall_seconds)
-        reason = "unknown"
-        with self.display:
-            self.display.message(f"starting actors on Ray for run {self.rundir.path}")
-            self._start_actors()
-            # Only now: a resume whose overrides cannot run must leave config.yaml as it was.
-            self.rundir.write_config(_dump(self.cfg))
-            try:
-                reason = self._loop()
-            except KeyboardInterrupt:
-                reason = "interrupted"
-            except BaseException as exc:
-                reason = f"stopped by {type(exc).__name__}"
-                raise
-            finally:
-                self._finish(reason)
-        return Summary(
-            run=self.rundir.path,
-            step=self.step,
-            stop_reason=reason,
-            counters=self.counters,
-            samples_trained=self.samples_trained,
-            last_checkpoint=self.last_checkpoint,
-            evaluations=self.eval_history,
-            nodes=len(self.nodes),
-        )
-
-    def _loop(self) -> str:
-        import ray
-
-        learner_ref: Any = None
-        worker_refs: dict[Any, tuple[WorkerSlot, Any]] = {}
-        while True:
-            self._tick_clock()
-            reason = self._should_stop()
-            if reason and learner_ref is None:
-                return reason
-            if not reason:
-                for slot in self.workers:
-                    if not slot.busy and self._selfplay_may_run():
-                        samples_ref, stats_ref = slot.handle.play.options(num_returns=2).remote(
-                            self._games_per_round(), [self.weights_ref], self.weights_step
-                        )
-                        worker_refs[stats_ref] = (slot, samples_ref)
-                        slot.busy = True
-                grant = self._grant() if learner_ref is None else 0
-                if grant:
-                    publish = self._at_publish_step(self.step + grant)
-                    learner_ref = self.learner.train.remote(grant, publish)
-            pending = [*worker_refs, *([learner_ref] if learner_ref is not None else [])]
-            if self.eval_ref is not None:
-                pending.append(self.eval_ref)
-            if not pending:
-                time.sleep(0.05)
-                continue
-            ready, _ = ray.wait(pending, num_returns=1, timeout=0.5)
-            if ready:
-                ready, _ = ray.wait(pending, num_returns=len(pending), timeout=0)
-            for ref in ready:
-                if ref in worker_refs:
-                    slot, samples_ref = worker_refs.pop(ref)
-                    self._on_worker_result(slot, ref, samples_ref)
-                elif ref == learner_ref:
-                    learner_ref = None
-                    self._on_learner_result(ref)
-                elif ref == self.eval_ref:
-                    self._on_eval_result(ref)
-            show_snapshot(self.display, self._snapshot())
-
     def _at_publish_step(self, step: int) -> bool:
         c = self.cfg
         return (
@@ -373,15 +333,79 @@ class AZPipeline:
     def _tick_clock(self) -> None:
         self.counters.wall_seconds = self.clock.total_seconds()
 
-    def _should_stop(self) -> str | None:
-        evaluation = self.latest_eval or {}
-        return stop_reason(
-            self.cfg.run,
-            self.step,
-            self.counters.wall_seconds,
-            evaluation.get("metrics"),
-            evaluation.get("step"),
+    # -- the session --------------------------------------------------------------------------
+    def run(self) -> Summary:
+        """Start the actors, then step through the one runner until a stop rule, Ctrl-C or an
+        error (after which a checkpoint of the step reached is still attempted)."""
+        self.clock = RunClock(self.counters.wall_seconds)
+        where = "on Ray" if self.backend.name == "ray" else "in this process"
+        with self.display:
+            self.display.message(f"starting actors {where} for run {self.rundir.path}")
+            try:
+                self._start_actors()
+                # Only now: a resume whose overrides cannot run must leave config.yaml as it was.
+                self.rundir.write_config(_dump(self.cfg))
+            except BaseException:
+                self.close()
+                raise
+            cadence = replace(
+                Cadence.of(self.cfg),
+                final_eval=False,  # evaluations run beside training, at eval.every only
+                final_eval_wait_s=FINAL_EVAL_WAIT_S,
+                checkpoint_on_error=True,
+            )
+            ending = run_training(self, cadence, self.clock, self.display, self._write_log)
+        return Summary(
+            run=self.rundir.path,
+            step=self.step,
+            stop_reason=ending.reason,
+            counters=self.counters,
+            samples_trained=self.samples_trained,
+            last_checkpoint=self.last_checkpoint,
+            evaluations=self.eval_history,
+            nodes=len(self.nodes),
         )
+
+    def advance(self) -> None:
+        """Hand out work (self-play rounds, a learner grant), then take in what finished within
+        half a second. On the in-process backend the work runs as it is handed out."""
+        self._tick_clock()
+        for slot in self.workers:
+            if not slot.busy and self._selfplay_may_run():
+                samples_ref, stats_ref = slot.handle.play.options(num_returns=2).remote(
+                    self._games_per_round(), [self.weights_ref], self.weights_step
+                )
+                self.worker_refs[stats_ref] = (slot, samples_ref)
+                slot.busy = True
+        grant = self._grant() if self.learner_ref is None else 0
+        if grant:
+            publish = self._at_publish_step(self.step + grant)
+            self.learner_ref = self.learner.train.remote(grant, publish)
+        pending = [*self.worker_refs, *([self.learner_ref] if self.learner_ref is not None else [])]
+        if self.eval_ref is not None:
+            pending.append(self.eval_ref)
+        if not pending:
+            time.sleep(0.05)
+            return
+        ready = self.backend.wait(pending, 1, 0.5)
+        if ready:
+            ready = self.backend.wait(pending, len(pending), 0)
+        for ref in ready:
+            if ref in self.worker_refs:
+                slot, samples_ref = self.worker_refs.pop(ref)
+                self._on_worker_result(slot, ref, samples_ref)
+            elif ref == self.learner_ref:
+                self.learner_ref = None
+                self._on_learner_result(ref)
+            elif ref == self.eval_ref:
+                self._on_eval_result(ref)
+        show_snapshot(self.display, self._snapshot())
+
+    def figures(self, rate: float | None) -> str:
+        return f"{self._snapshot()['positions_per_s']:.0f} positions/s"
+
+    def log_line(self, step: int, total: int, values: dict[str, Any]) -> str:
+        return snapshot_line(self._snapshot())
 
     # -- results ------------------------------------------------------------------------------
     def _on_worker_result(self, slot: WorkerSlot, stats_ref: Any, samples_ref: Any) -> None:
@@ -389,7 +413,7 @@ class AZPipeline:
 
         slot.busy = False
         try:
-            stats = ray.get(stats_ref)
+            stats = self.backend.get(stats_ref)
         except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError) as exc:
             self._replace_worker(slot, exc)
             return
@@ -439,7 +463,7 @@ class AZPipeline:
         import ray
 
         try:
-            out = ray.get(ref)
+            out = self.backend.get(ref)
         except ray.exceptions.RayActorError as exc:
             raise_user_error(exc)
             raise PonderError(
@@ -456,24 +480,42 @@ class AZPipeline:
         self.loss_steps += out["steps"]
         if "weights" in out:
             self._publish(out["weights"], self.step)
-        c = self.cfg
-        if self.step % c.run.log_every == 0 or self.step >= c.run.steps:
-            self._log()
-        if self.step % c.checkpoint.every == 0:
-            self._save_checkpoint()
-        if self.step % c.eval.every == 0:
-            self._request_eval()
 
-    def _request_eval(self) -> None:
-        """Evaluate the weights of this step now, or as soon as the running evaluation ends."""
+    def _settle_learner(self) -> None:
+        """Take in the learner's grant in flight, so a checkpoint names the step it holds."""
+        if self.learner_ref is not None:
+            ref, self.learner_ref = self.learner_ref, None
+            self._on_learner_result(ref)
+
+    # -- evaluations --------------------------------------------------------------------------
+    def evaluate(self, step: int) -> None:
+        """Evaluate the weights of this step (published at every eval.every) as soon as the
+        judge is free; the result arrives through `evaluations`."""
+        self.last_eval_step = step
         if self.eval_ref is None:
             self.eval_ref = self._judge().evaluate.remote(self.weights_ref, self.weights_step)
         else:
             self.eval_wanted = (self.weights_ref, self.weights_step)
 
+    def evaluations(self, wait_s: float = 0.0) -> list[Arrived]:
+        """The evaluations finished since the last call (one just asked for on the in-process
+        backend included); with `wait_s`, self-play stops and the running one gets that long."""
+        if wait_s > 0 and self.eval_ref is not None:
+            for slot in self.workers:  # self-play is over: free the cores for the evaluation
+                self.backend.kill(slot.handle)
+            self.display.message(f"waiting up to {wait_s / 60:g} minutes for the last evaluation")
+        if self.eval_ref is not None and self.backend.wait([self.eval_ref], 1, wait_s):
+            self._on_eval_result(self.eval_ref)
+        arrived, self.arrived = self.arrived, []
+        return arrived
+
     def _judge(self) -> Any:
+        from ponder.selfplay.evaluation import MatchJudge
+
         if self.judge is None:
-            self.judge = self.judge_cls.remote(self.config_dict)
+            self.judge = self.backend.start(
+                MatchJudge, self.config_dict, self.plan["threads"], num_cpus=0
+            )
         return self.judge
 
     def _on_eval_result(self, ref: Any) -> None:
@@ -481,7 +523,7 @@ class AZPipeline:
 
         self.eval_ref = None
         try:
-            result = ray.get(ref)
+            result = self.backend.get(ref)
         except ray.exceptions.RayActorError as exc:
             raise_user_error(exc)
             self.display.message(
@@ -500,13 +542,14 @@ class AZPipeline:
                 {"kind": "eval", **result["metrics"], "eval_seconds": result["seconds"]},
                 prefix="eval/",
             )
+            self.arrived.append((result["step"], result["metrics"], eval_summary(result)))
         if self.eval_wanted is not None:
             weights, step = self.eval_wanted
             self.eval_wanted = None
             self.eval_ref = self._judge().evaluate.remote(weights, step)
 
     # -- logs and checkpoints -----------------------------------------------------------------
-    def _log(self) -> None:
+    def log_row(self, rate: float | None) -> dict[str, Any]:
         c = self.counters
         positions0, games0, wall0 = self.log_mark
         seconds = max(c.wall_seconds - wall0, 1e-9)
@@ -534,18 +577,22 @@ class AZPipeline:
             "false_resign_rate": c.false_resigns / max(c.resign_checked, 1),
         }
         if self.server is not None:
-            import ray
-
-            values.update(ray.get(self.server.stats.remote()))
-        self.rundir.log(self.step, values, prefix="train/")
+            values.update(self.backend.get(self.server.stats.remote()))
         self.log_mark = (c.positions, c.games, c.wall_seconds)
-        show_snapshot(self.display, self._snapshot(), logged=True)
+        show_snapshot(self.display, self._snapshot(), logged=self.display.is_live)
+        return values
 
-    def _save_checkpoint(self) -> None:
-        import ray
+    def _write_log(self, step: int, values: dict[str, Any]) -> None:
+        self.rundir.log(step, values, prefix="train/")
 
+    def checkpoint(self) -> Path | None:
+        """The learner's state at the step it holds (atomic), with the replay when
+        `checkpoint.replay`; nothing new when that step is already saved."""
+        self._settle_learner()
         self._tick_clock()
-        tensors, meta = ray.get(
+        if self.step == self.last_checkpoint_step:
+            return self.last_checkpoint
+        tensors, meta = self.backend.get(
             self.learner.checkpoint.remote(self.counters.compute(self.samples_trained))
         )
         meta["pipeline"] = asdict(self.counters)
@@ -553,7 +600,7 @@ class AZPipeline:
         if self.cfg.checkpoint.replay:
             # The replay first, then the checkpoint naming its step: a kill in between leaves
             # the previous checkpoint, whose step no longer matches, so resume skips the copy.
-            arrays, replay_meta = ray.get(self.replay.snapshot.remote())
+            arrays, replay_meta = self.backend.get(self.replay.snapshot.remote())
             save_array_folder(
                 self.rundir.path / REPLAY_FOLDER,
                 arrays,
@@ -571,45 +618,19 @@ class AZPipeline:
             ),
         )
         self.last_checkpoint_step = meta["step"]
+        return self.last_checkpoint
 
-    def _finish(self, reason: str) -> None:
-        import ray
-
+    def close(self) -> None:
+        """Stop every actor and close the run directory, with the run's last snapshot."""
         self._tick_clock()
-        self.status = f"stopped: {reason}"
         try:
-            if self.step != self.last_checkpoint_step:
-                try:
-                    self._save_checkpoint()
-                except (ray.exceptions.RayError, PonderError) as exc:
-                    why = user_error_in(exc) or exc
-                    self.display.message(
-                        f"the final checkpoint could not be taken ({str(why).splitlines()[0]}); "
-                        f"the latest is {self.last_checkpoint}"
-                    )
-            for slot in self.workers:  # self-play is over: free the cores for the evaluation
-                ray.kill(slot.handle, no_restart=True)
-            # A budget-ended run waits for its last evaluation; a run stopped by an evaluation
-            # (stop_when) or by the user does not.
-            if self.eval_ref is not None and reason.startswith("reached"):
-                self.display.message("waiting up to 2 minutes for the last evaluation")
-                ready, _ = ray.wait([self.eval_ref], timeout=FINAL_EVAL_WAIT_S)
-                if ready:
-                    self._on_eval_result(self.eval_ref)
-        finally:
             show_snapshot(self.display, self._snapshot())
             self.display.message(
-                f"{self.status}; run directory: {self.rundir.path}"
+                f"run directory: {self.rundir.path}"
                 + (f"; latest checkpoint: {self.last_checkpoint}" if self.last_checkpoint else "")
             )
-            for handle in [
-                *(w.handle for w in self.workers),
-                self.learner,
-                *([self.judge] if self.judge is not None else []),
-                self.replay,
-                *([self.server] if self.server is not None else []),
-            ]:
-                ray.kill(handle, no_restart=True)
+        finally:
+            self._kill_actors()
             self.rundir.close()
 
     def _snapshot(self) -> dict[str, Any]:
@@ -634,9 +655,9 @@ class AZPipeline:
         }
 
     def _positions_at_start(self) -> int:
-        if self.checkpoint is None:
+        if self.checkpoint_in is None:
             return 0
-        return int((self.checkpoint.metadata.get("pipeline") or {}).get("positions", 0))
+        return int((self.checkpoint_in.metadata.get("pipeline") or {}).get("positions", 0))
 
 
 def raise_user_error(exc: BaseException) -> None:
@@ -800,13 +821,19 @@ def train_alphazero(
     progress: bool = False,
     console: Any = None,
 ) -> Summary:
-    """`ponder train az`: check the request, start or join Ray, then (only then) create or
-    reopen the run directory, and train until a stop condition."""
+    """`ponder train az`: check the request, start or join Ray (on the Ray backend), then (only
+    then) create or reopen the run directory, and train until a stop condition."""
     from ponder.selfplay.cluster import ensure_ray
 
     request = validate_run(config, list(overrides or []), out, resume)
-    ensure_ray(address)
+    if request.cfg.run.backend == "inprocess" and address is not None:
+        raise PonderError(
+            "--address joins a Ray cluster, but run.backend is inprocess: set run.backend=ray"
+        )
+    backend = resolve_backend(request.cfg, address)
+    if backend == "ray":
+        ensure_ray(address)
     run = open_run(request)
     return AZPipeline(
-        request.cfg, run, request.checkpoint, progress=progress, console=console
+        request.cfg, run, request.checkpoint, progress=progress, console=console, backend=backend
     ).run()

@@ -1,8 +1,9 @@
-"""The learner: AZ-core's `AZLearner` in its own process, fed from the replay buffer.
+"""The learner: AZ-core's `AZLearner` as an actor (a Ray process, or an object of the driver's
+process on the in-process backend), fed from the replay buffer.
 
 It trains only as many steps as the driver grants (the driver holds trained samples at
-`train.sample_ratio` times the generated ones), and publishes weights with one `ray.put` whose
-reference is handed on, so every worker and the evaluator read one copy from the object store.
+`train.sample_ratio` times the generated ones), and publishes weights with one `put` whose
+reference is handed on, so every worker and the evaluator read one copy from the store.
 """
 
 from __future__ import annotations
@@ -19,16 +20,19 @@ class LearnerActor:
         device: str = "cpu",
         checkpoint: Any = None,
         threads: int = 1,
+        store: Any = None,
     ):
         import torch
 
         from ponder.agents.alphazero.config import AZConfig
         from ponder.agents.alphazero.learner import AZLearner
         from ponder.envs.registry import get_game
+        from ponder.selfplay.backend import RayBackend
 
         torch.set_num_threads(threads)
         self.cfg = AZConfig.model_validate(config)
         self.replay = replay
+        self.store = store or RayBackend()  # where the replay and published weights live
         self.trainer = AZLearner(get_game(self.cfg.game), self.cfg, device=device)
         if checkpoint is not None:
             self.trainer.restore(checkpoint)
@@ -42,14 +46,12 @@ class LearnerActor:
 
         With `publish`, the result carries `weights: [ObjectRef]` of the state after the steps.
         """
-        import ray
-
         from ponder.agents.alphazero.samples import Samples
 
         start = time.perf_counter()
         totals: dict[str, float] = {}
         if steps > 0:
-            batches = ray.get(self.replay.sample.remote(self.cfg.train.batch_size, steps))
+            batches = self.store.get(self.replay.sample.remote(self.cfg.train.batch_size, steps))
             for batch in batches:
                 for key, value in self.trainer.train_step(Samples(**batch)).items():
                     totals[key] = totals.get(key, 0.0) + float(value)
@@ -60,13 +62,11 @@ class LearnerActor:
             "losses": {k: v / steps for k, v in totals.items()},
         }
         if publish:
-            out["weights"] = [ray.put(self.trainer.weights())]
+            out["weights"] = self.publish()
         return out
 
     def publish(self) -> list[Any]:
-        import ray
-
-        return [ray.put(self.trainer.weights())]
+        return [self.store.put(self.trainer.weights())]
 
     def checkpoint(self, compute: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         """Tensors and metadata for `RunDir.save_checkpoint` at the current step."""

@@ -64,6 +64,14 @@ def snapshot_line(snap: dict[str, Any]) -> str:
     ).rstrip()
 
 
+def eval_summary(result: dict[str, Any]) -> str:
+    """One line per finished evaluation: each opponent's wins/draws/losses."""
+    rows = "; ".join(
+        f"{row['opponent']} {row['wins']}/{row['draws']}/{row['losses']}" for row in result["table"]
+    )
+    return f"eval @{result['step']} (W/D/L): {rows} ({result['seconds']:.0f} s)"
+
+
 def az_display(game: str, total: int, enabled: bool, console: Console | None) -> TrainingDisplay:
     return TrainingDisplay(f"az {game} learner steps", total, 0, enabled, console)
 

@@ -30,6 +30,7 @@ class SelfPlayWorker:
         incarnation: int = 0,
         inference_server: Any = None,
         threads: int = 1,
+        store: Any = None,
     ):
         import torch
 
@@ -38,12 +39,14 @@ class SelfPlayWorker:
         from ponder.agents.alphazero.network import PolicyValueNet
         from ponder.agents.alphazero.selfplay import SelfPlayRunner
         from ponder.envs.registry import get_game
+        from ponder.selfplay.backend import RayBackend
         from ponder.selfplay.inference import RemoteEvaluator
 
         torch.set_num_threads(threads)
         self.cfg = AZConfig.model_validate(config)
         self.game = get_game(self.cfg.game)
         self.worker_index = worker_index
+        self.store = store or RayBackend()  # where the published weights live
         self.remote_inference = inference_server is not None
         if self.remote_inference:
             self.evaluator: Any = RemoteEvaluator(inference_server)
@@ -64,9 +67,7 @@ class SelfPlayWorker:
         return os.getpid()
 
     def node(self) -> str:
-        import ray
-
-        return ray.get_runtime_context().get_node_id()
+        return self.store.node()
 
     def play(self, min_games: int, weights: list[Any], weights_step: int) -> tuple[Any, dict]:
         """Play until `min_games` games finish; returns (Samples, statistics of the round).
@@ -74,12 +75,10 @@ class SelfPlayWorker:
         `weights` is `[ObjectRef]` of the newest published state dict (or `[]` before the first
         publication); with a shared inference server the worker ignores it.
         """
-        import ray
-
         from ponder.agents.alphazero.samples import Samples
 
         if weights and not self.remote_inference and weights_step != self.weights_step:
-            self.evaluator.load_weights(ray.get(weights[0]))
+            self.evaluator.load_weights(self.store.get(weights[0]))
             self.weights_step = weights_step
         start = time.perf_counter()
         positions, evaluations = self.runner.positions, self.runner.evaluations

@@ -12,7 +12,8 @@ def tiny_config(**sections: dict[str, Any]) -> dict[str, Any]:
     """A tic-tac-toe run small enough for a unit test (seconds, not learning anything)."""
     cfg: dict[str, Any] = {
         "game": "tic_tac_toe",
-        "run": {"seed": 0, "workers": 1, "steps": 40, "log_every": 10},
+        # On Ray: these configs test the Ray pipeline (the in-process backend has its own tests).
+        "run": {"seed": 0, "workers": 1, "steps": 40, "log_every": 10, "backend": "ray"},
         "checkpoint": {"every": 20},
         "network": {"blocks": 1, "channels": 16, "value_hidden": 16},
         "selfplay": {

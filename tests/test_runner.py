@@ -6,11 +6,11 @@ from types import SimpleNamespace
 import pytest
 
 from ponder.progress import TrainingDisplay
-from ponder.runner import Cadence, run_training
+from ponder.runner import Cadence, TrainerDefaults, run_training
 from ponder.schedule import RunClock, next_boundary, stop_reason
 
 
-class RecordingTrainer:
+class RecordingTrainer(TrainerDefaults):
     """Advances `per_step` steps per round; evaluations report `metric` (a function of step)."""
 
     def __init__(self, per_step=10, metric=lambda step: 0.0, fail_at=None, interrupt_at=None):
@@ -116,3 +116,77 @@ def test_stop_rules_and_boundaries():
     assert stop_reason(r, 10, 1.0, {"solver_loss_rate": 0.1}, 10) is None
     assert next_boundary(45, (20, 50), 100) == 50
     assert next_boundary(95, (20, 50), 98) == 98
+
+
+class LateEvaluations(RecordingTrainer):
+    """Evaluations that finish `delay` rounds after they are asked for (AlphaZero's judge)."""
+
+    def __init__(self, delay=2, **kwargs):
+        super().__init__(**kwargs)
+        self.delay, self.running, self.waited = delay, [], []
+
+    def evaluate(self, step):
+        self.calls.append(("eval", step))
+        self.last_eval_step = step
+        self.running.append([self.delay, step])
+        return None
+
+    def advance(self):
+        super().advance()
+        for job in self.running:
+            job[0] -= 1
+
+    def evaluations(self, wait_s=0.0):
+        if wait_s:
+            self.waited.append(wait_s)
+            for job in self.running:
+                job[0] = 0
+        done = [j for j in self.running if j[0] <= 0]
+        self.running = [j for j in self.running if j[0] > 0]
+        return [(s, {"eval_return": self.metric(s)}, f"eval @{s}") for _, s in done]
+
+
+def test_late_evaluations_stop_the_run_at_the_step_they_were_made():
+    trainer = LateEvaluations(delay=2, per_step=10, metric=lambda step: step / 10)
+    c = cadence(steps=1000, stop_when={"eval_return": 9.0}, evaluate=50)
+    ending, _ = run(trainer, c)
+    # The evaluation of step 100 arrives two rounds later, at step 120; the reason names 100.
+    assert ending.reason == "stop_when eval_return=10.000 >= 9.0 at step 100"
+    assert trainer.step == 120 and trainer.calls[-1] == ("checkpoint", 120)
+    assert trainer.waited == []  # a run stopped by stop_when does not wait for more
+
+
+def test_a_budget_ended_run_waits_for_its_running_evaluation_without_a_final_one():
+    trainer = LateEvaluations(delay=5, per_step=10)
+    c = cadence(steps=100, evaluate=50)
+    c.final_eval, c.final_eval_wait_s = False, 30.0
+    ending, _ = run(trainer, c)
+    assert ending.reason == "reached run.steps=100"
+    assert [s for k, s in trainer.calls if k == "eval"] == [50, 100]  # no extra final one
+    assert trainer.waited == [30.0] and trainer.running == []
+
+
+def test_checkpoint_on_error_saves_the_step_reached_then_propagates():
+    trainer = RecordingTrainer(per_step=10, fail_at=50)
+    c = cadence(steps=1000, ckpt=40)
+    c.checkpoint_on_error = True
+    with pytest.raises(RuntimeError, match="env died"):
+        run(trainer, c)
+    assert [s for k, s in trainer.calls if k == "checkpoint"] == [40, 50]
+    assert trainer.closed == 1
+
+
+def test_slow_steps_still_meet_the_wall_clock_limit():
+    """A trainer far below BAR_EVERY steps per run (AlphaZero's learner) stops on run.minutes
+    by the runner's time-based check, not at the next thousandth step."""
+    import time
+
+    class Slow(RecordingTrainer):
+        def advance(self):
+            time.sleep(0.02)
+            super().advance()
+
+    trainer = Slow(per_step=1)
+    ending, _ = run(trainer, cadence(steps=10**6, minutes=0.01, evaluate=10**6, ckpt=10**6))
+    assert ending.reason == "reached run.minutes=0.01"
+    assert trainer.step < 200  # about 1 s of 20 ms steps (the 0.6 s limit, then the check)

@@ -94,6 +94,11 @@ class RunConfig(RunSection):
     steps: int = Field(10_000, ge=1)
     workers: int = Field(1, ge=1, le=1024)  # self-play workers
     log_every: int = Field(20, ge=1)
+    # Where the actors run: Ray processes that overlap on the cores (local, or a cluster with
+    # --address), or objects of one process that take turns, with torch's threads on every core
+    # (no Ray to start). auto: in one process for one worker on one machine without a GPU,
+    # where that measured faster; Ray otherwise (selfplay/backend.py, resolve_backend).
+    backend: Literal["auto", "ray", "inprocess"] = "auto"
 
 
 class CheckpointConfig(CheckpointSection):
@@ -180,6 +185,15 @@ class AZConfig(RenamingModel):
             raise ValueError(
                 f"train.value_loss {self.train.value_loss!r} needs network.value_head "
                 f"{'wdl' if wants_wdl else 'scalar'!r} (got {self.network.value_head!r})"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _inprocess_has_no_server(self) -> AZConfig:
+        if self.run.backend == "inprocess" and self.selfplay.inference == "actor":
+            raise ValueError(
+                "selfplay.inference 'actor' is a Ray actor shared by the workers; with "
+                "run.backend inprocess use selfplay.inference local (or auto)"
             )
         return self
 

@@ -27,7 +27,7 @@ from ponder.errors import PonderError
 from ponder.pacing import RateLimiter
 from ponder.progress import TrainingDisplay
 from ponder.rundir import RunDir
-from ponder.runner import Cadence, run_training
+from ponder.runner import Cadence, TrainerDefaults, run_training
 from ponder.schedule import RunClock
 from ponder.seeds import derive_seed
 
@@ -443,7 +443,7 @@ class TrainSummary:
     checkpoint: Any
 
 
-class DQNTrainer:
+class DQNTrainer(TrainerDefaults):
     """What both DQN engines (the single-process loop, Ape-X) give the runner alike: the step,
     the evaluation and the checkpoint. Subclasses set the attributes below, step the run in
     `advance` and finish in-flight updates in `_settle`."""
