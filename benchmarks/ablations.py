@@ -1,6 +1,7 @@
 """Connect-four strength levers, one at a time, at equal wall clock.
 
     python benchmarks/ablations.py --variants baseline gumbel --minutes 30 [--cpu 0]
+    python benchmarks/ablations.py --on adopted --variants adopted small_net ...
 
 Each variant is `configs/connect_four.yaml` with one lever changed (`VARIANTS`), trained from
 scratch through the real CLI for `--minutes` of training time (evaluation off, as in
@@ -34,17 +35,20 @@ from alphazero import labelled_positions, optimal_share, train
 # Every variant starts from configs/connect_four.yaml with the levers this table led it to
 # adopt turned off again, so the table stays reproducible: that is the measured baseline.
 BASE = ["selfplay.search.forced_playouts_k=0.0", "selfplay.value_target_q=0.0"]
-# Lever -> overrides on top of BASE.
+# The levers the table led the config to adopt, put back by `--on adopted`.
+ADOPTED = ["selfplay.search.forced_playouts_k=2.0", "selfplay.value_target_q=0.5"]
+# Lever -> overrides on top of BASE (and of ADOPTED with `--on adopted`).
 VARIANTS: dict[str, tuple[str, list[str]]] = {
     "baseline": ("the config without the two adopted levers (PUCT 100 / PCR 25)", []),
     "adopted": (
         "forced playouts and the 0.5 q value mix together (configs/connect_four.yaml)",
-        ["selfplay.search.forced_playouts_k=2.0", "selfplay.value_target_q=0.5"],
+        ADOPTED,
     ),
     "gumbel_32": (
         "Gumbel root, 32 full / 8 fast simulations, completed-Q policy targets",
         [
             "selfplay.search.gumbel=true",
+            "selfplay.search.forced_playouts_k=0.0",  # a PUCT-root lever (off in BASE already)
             "selfplay.search.num_simulations=32",
             "selfplay.fast_simulations=8",
         ],
@@ -124,8 +128,11 @@ def score_interval(wins: int, draws: int, losses: int) -> tuple[float, float]:
 
 
 def markdown_table(variants: list[dict[str, Any]]) -> str:
-    """The README's ablation table, baseline first."""
-    rows = sorted(variants, key=lambda v: (v["variant"] != "baseline", v["variant"]))
+    """The README's ablation table, the reference row (baseline, or adopted for `--on
+    adopted`) first."""
+    reference = {v.get("on", "baseline") for v in variants}
+    first = "adopted" if reference == {"adopted"} else "baseline"
+    rows = sorted(variants, key=lambda v: (v["variant"] != first, v["variant"]))
     lines = [
         "| variant | lever | positions/s | learner steps | vs uct:1000 (W-D-L) | score"
         " | optimal moves |",
@@ -157,7 +164,8 @@ def run_variant(name: str, args: argparse.Namespace) -> dict[str, Any]:
     if done.is_file():
         return json.loads(done.read_text())
     description, lever = VARIANTS.get(name, (PPO_LEVER, []))
-    overrides = [] if name == PPO else [*BASE, *lever]
+    on = ADOPTED if args.on == "adopted" else []
+    overrides = [] if name == PPO else [*BASE, *on, *lever]
     with LoadSampler() as load:
         command = (
             train_ppo(out, args.minutes)
@@ -172,6 +180,7 @@ def run_variant(name: str, args: argparse.Namespace) -> dict[str, Any]:
     result = {
         "variant": name,
         "lever": description,
+        "on": args.on,
         "overrides": overrides,
         "training_command": command,
         "minutes": args.minutes,
@@ -196,6 +205,12 @@ def main() -> None:
     parser.add_argument("--sims", type=int, default=200, help="simulations per move")
     parser.add_argument("--positions", type=int, default=500, help="solver-labelled positions")
     parser.add_argument("--cpu", type=int, default=None, help="pin the runs to this core")
+    parser.add_argument(
+        "--on",
+        choices=["baseline", "adopted"],
+        default="baseline",
+        help="change each lever on the measured baseline or on the config as it is",
+    )
     parser.add_argument("--table", action="store_true", help="print the finished table only")
     parser.add_argument(
         "--result",

@@ -78,13 +78,16 @@ def test_schema_rejects_inconsistent_settings() -> None:
 
 
 def test_ablation_variants_are_valid_configs() -> None:
-    """Every lever of benchmarks/ablations.py applies to connect_four.yaml and validates."""
+    """Every lever of benchmarks/ablations.py applies to connect_four.yaml and validates, on
+    the baseline and on the adopted config (`--on adopted`), which is the config as it is."""
     import sys
 
     sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
-    from ablations import BASE, VARIANTS
+    from ablations import ADOPTED, BASE, VARIANTS
 
     base = Path(__file__).parent.parent / "configs" / "connect_four.yaml"
     for name, (_, overrides) in VARIANTS.items():
-        cfg = load_config(AZConfig, base, [*BASE, *overrides])
-        assert cfg.game == "connect_four", name
+        for on in ([], ADOPTED):
+            cfg = load_config(AZConfig, base, [*BASE, *on, *overrides])
+            assert cfg.game == "connect_four", name
+    assert load_config(AZConfig, base, [*BASE, *ADOPTED]) == load_config(AZConfig, base, [])
