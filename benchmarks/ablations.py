@@ -44,6 +44,10 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
         "forced playouts and the 0.5 q value mix together (configs/connect_four.yaml)",
         ADOPTED,
     ),
+    "replica": (
+        "the adopted config trained again from scratch (the run-to-run spread)",
+        ADOPTED,
+    ),
     "gumbel_32": (
         "Gumbel root, 32 full / 8 fast simulations, completed-Q policy targets",
         [
@@ -158,14 +162,25 @@ def train_ppo(out: Path, minutes: float) -> list[str]:
     return ["python", "examples/rllib_ppo_selfplay.py", *args]
 
 
+def variant_overrides(name: str, on: str) -> list[str]:
+    """The config overrides of a variant on a reference; a lever already in the reference is
+    not repeated, and `baseline` has no meaning on the adopted reference."""
+    if name == PPO:
+        return []
+    if on == "adopted" and name == "baseline":
+        raise SystemExit("error: --on adopted has no baseline row; use --on baseline for it")
+    reference = ADOPTED if on == "adopted" else []
+    lever = [o for o in VARIANTS[name][1] if o not in reference]
+    return [*BASE, *reference, *lever]
+
+
 def run_variant(name: str, args: argparse.Namespace) -> dict[str, Any]:
     out = args.root / name
     done = out / "ablation.json"
     if done.is_file():
         return json.loads(done.read_text())
-    description, lever = VARIANTS.get(name, (PPO_LEVER, []))
-    on = ADOPTED if args.on == "adopted" else []
-    overrides = [] if name == PPO else [*BASE, *on, *lever]
+    description = VARIANTS[name][0] if name in VARIANTS else PPO_LEVER
+    overrides = variant_overrides(name, args.on)
     with LoadSampler() as load:
         command = (
             train_ppo(out, args.minutes)
@@ -230,6 +245,8 @@ def main() -> None:
 
     torch.set_num_threads(1)
     args.root.mkdir(parents=True, exist_ok=True)
+    for name in args.variants:
+        variant_overrides(name, args.on)  # refuse a bad pair before hours of training
     started = time.time()
     for name in args.variants:
         print(f"[{(time.time() - started) / 60:6.1f} min] {name}", file=sys.stderr, flush=True)

@@ -83,11 +83,17 @@ def test_ablation_variants_are_valid_configs() -> None:
     import sys
 
     sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
-    from ablations import ADOPTED, BASE, VARIANTS
+    from ablations import ADOPTED, BASE, VARIANTS, variant_overrides
 
     base = Path(__file__).parent.parent / "configs" / "connect_four.yaml"
-    for name, (_, overrides) in VARIANTS.items():
-        for on in ([], ADOPTED):
-            cfg = load_config(AZConfig, base, [*BASE, *on, *overrides])
+    for name in VARIANTS:
+        for on in ("baseline", "adopted"):
+            if on == "adopted" and name == "baseline":
+                with pytest.raises(SystemExit, match="no baseline row"):
+                    variant_overrides(name, on)
+                continue
+            cfg = load_config(AZConfig, base, variant_overrides(name, on))
             assert cfg.game == "connect_four", name
     assert load_config(AZConfig, base, [*BASE, *ADOPTED]) == load_config(AZConfig, base, [])
+    assert variant_overrides("adopted", "adopted") == [*BASE, *ADOPTED]  # not twice
+    assert variant_overrides("replica", "adopted") == [*BASE, *ADOPTED]
