@@ -78,6 +78,14 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
         "3 residual blocks instead of 5 (more positions per second)",
         ["network.blocks=3"],
     ),
+    "sample_ratio_2": (
+        "2 learner samples per new position instead of 4 (more self-play per learner step)",
+        ["train.sample_ratio=2.0"],
+    ),
+    "sample_ratio_8": (
+        "8 learner samples per new position instead of 4 (more learning per position)",
+        ["train.sample_ratio=8.0"],
+    ),
     "no_pcr": (
         "no playout cap randomization: every move a full 100-simulation search",
         ["selfplay.fast_simulations=0", "selfplay.full_search_prob=1.0"],
